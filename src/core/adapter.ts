@@ -1,0 +1,133 @@
+/**
+ * The adapter contract: what a scheme plugs in, and what the core gives it.
+ *
+ * A *source* authenticates a person inside an OIDC interaction and returns a
+ * canonical identity. A *target* exposes the canonical identity to relying
+ * parties in another protocol (routes, provider settings, claim mapping).
+ * Adapters get every capability injected through `AdapterContext` and never
+ * import another adapter. See docs/adapters.md.
+ */
+import type { Request, Response, Router } from 'express';
+import type { JWK } from 'jose';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { AuditEventInput } from './audit-event.js';
+import type { GatewayError } from './errors.js';
+import type { CanonicalIdentity, PersonAttribute } from './identity.js';
+import type { Loa } from './loa.js';
+
+export type Locale = 'ja' | 'en';
+export type Localized = Readonly<Record<Locale, string>>;
+
+/** What a source needs to know about the OIDC interaction it serves. */
+export interface InteractionRef {
+  readonly uid: string;
+  readonly clientId: string;
+  readonly locale: Locale;
+  /** The minimum level the relying party asked for (acr_values or an essential acr claim). */
+  readonly requiredLoa?: Loa;
+  /** Person attributes the relying party asked for (scopes and claims parameter), before consent. */
+  readonly requestedAttributes: readonly PersonAttribute[];
+}
+
+/** Encrypted, expiring storage for values that carry personal attributes (AES-GCM under the gateway's seal key). */
+export interface SealedStore {
+  put(namespace: string, key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  get<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
+  take<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
+  delete(namespace: string, key: string): Promise<void>;
+}
+
+/** Plain (unencrypted) expiring storage, scoped to the adapter instance. Never put personal attributes here. */
+export interface AdapterStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlSeconds?: number): Promise<void>;
+  setIfAbsent(key: string, value: unknown, ttlSeconds?: number): Promise<boolean>;
+  take<T = unknown>(key: string): Promise<T | undefined>;
+  delete(key: string): Promise<void>;
+}
+
+/** Hand-off back to the core's interaction flow; the request must carry the browser's interaction cookie. */
+export interface InteractionControl {
+  /** The interaction the browser behind `req` is in. Throws a GatewayError when there is none. */
+  current(req: Request, res: Response): Promise<InteractionRef>;
+  /** The person is authenticated: continue to consent and back to the relying party. */
+  finish(req: Request, res: Response, identity: CanonicalIdentity): Promise<void>;
+  /** Authentication failed or was cancelled: the relying party gets an OAuth error. */
+  fail(req: Request, res: Response, error: GatewayError): Promise<void>;
+}
+
+export interface AdapterKeys {
+  /** A long-lived key pair of the adapter's own (e.g. a credential issuer key), created on first use and persisted. */
+  keyPair(purpose: string, alg: 'ES256' | 'RS256'): Promise<{ privateJwk: JWK; publicJwk: JWK }>;
+}
+
+export interface AdapterContext {
+  /** Config name of this instance, e.g. `jpki`; also its route prefix `/a/<instanceId>`. */
+  readonly instanceId: string;
+  /** Absolute URL where the adapter's router is mounted (ends without a slash). */
+  readonly baseUrl: string;
+  /** The gateway's issuer URL. */
+  readonly issuer: string;
+  readonly devMode: boolean;
+  readonly log: Logger;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly randomBytes: (n: number) => Uint8Array;
+  readonly fetch: typeof fetch;
+  readonly store: AdapterStore;
+  readonly sealed: SealedStore;
+  readonly keys: AdapterKeys;
+  readonly interactions: InteractionControl;
+  /** Record a security event (pseudonymous ids only). */
+  readonly audit: (event: AuditEventInput) => Promise<void>;
+}
+
+export interface SourceInstance {
+  /** What the login page shows for this source. */
+  readonly label: Localized;
+  readonly description?: Localized;
+  /** The highest level this source can deliver; the login page hides sources below the required level. */
+  readonly maxLoa: Loa;
+  /** Routes of the source, mounted at `/a/<instanceId>`. */
+  readonly router?: Router;
+  /** The user picked this source: render a page or redirect. */
+  begin(interaction: InteractionRef, req: Request, res: Response): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface SourceAdapter<O = unknown> {
+  readonly kind: 'source';
+  /** Catalogue key used in config (`adapter: 'jpki'`). */
+  readonly id: string;
+  /** Refused when NODE_ENV=production (e.g. the demo source). */
+  readonly devOnly?: boolean;
+  readonly options: z.ZodType<O>;
+  create(options: O, ctx: AdapterContext): SourceInstance | Promise<SourceInstance>;
+}
+
+/** Claims a target adds to the OIDC provider, with the scope that releases them. */
+export interface ClaimContribution {
+  readonly scope?: string;
+  readonly claims: readonly string[];
+}
+
+export interface TargetInstance {
+  readonly router?: Router;
+  readonly claims?: readonly ClaimContribution[];
+  /** Extra claims for ID tokens/userinfo, from the canonical identity and the client. */
+  mapClaims?(identity: CanonicalIdentity, clientId: string, requested: readonly string[]): Record<string, unknown>;
+  close?(): Promise<void>;
+}
+
+export interface TargetAdapter<O = unknown> {
+  readonly kind: 'target';
+  readonly id: string;
+  readonly devOnly?: boolean;
+  readonly options: z.ZodType<O>;
+  create(options: O, ctx: AdapterContext): TargetInstance | Promise<TargetInstance>;
+}
+
+/** Inference helpers. */
+export const defineSourceAdapter = <O>(a: SourceAdapter<O>): SourceAdapter<O> => a;
+export const defineTargetAdapter = <O>(a: TargetAdapter<O>): TargetAdapter<O> => a;
