@@ -1,0 +1,17 @@
+/**
+ * The adapter catalogue: every adapter the gateway can instantiate from config,
+ * statically imported (no module strings in config) so the set is auditable.
+ */
+import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
+import { demoSource } from './demo/index.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: options types differ per adapter; each validates its own.
+type AnySource = SourceAdapter<any>;
+// biome-ignore lint/suspicious/noExplicitAny: as above.
+type AnyTarget = TargetAdapter<any>;
+
+export const sourceCatalog: Readonly<Record<string, AnySource>> = {
+  demo: demoSource,
+};
+
+export const targetCatalog: Readonly<Record<string, AnyTarget>> = {};

@@ -1,0 +1,238 @@
+/**
+ * createGateway: wires config, store, keys, provider, interaction hub, adapters
+ * and the HTTP surface into one express app. main.ts and tests call it; it
+ * never reads process.env (the environment comes in through `deps.env`).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import type { Logger } from 'pino';
+import { sourceCatalog } from '../adapters/index.js';
+import type { ClientConfig, GatewayConfig } from '../config/schema.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { createIdentityVault } from './core/account.js';
+import type { AdapterContext, InteractionControl, SourceInstance } from './core/adapter.js';
+import type { AuditEventInput } from './core/audit-event.js';
+import { createLogger } from './core/logger.js';
+import { createDemoRpRouter } from './demo-rp/router.js';
+import type { CheckedConfig } from './config/check-config.js';
+import { errorHandler, securityHeaders } from './http/middleware.js';
+import { createMetrics } from './http/metrics.js';
+import { createInteractionHub } from './interaction/hub.js';
+import { type KeyStore, loadKeyStore } from './keys/key-store.js';
+import { createProvider } from './provider/create-provider.js';
+import { createSealedStore } from './storage/sealed-store.js';
+import { createRedisStore } from './storage/redis-store.js';
+import { createSqliteStore } from './storage/sqlite-store.js';
+import type { Store } from './storage/store.js';
+
+export interface GatewayDeps {
+  env?: Readonly<Record<string, string | undefined>>;
+  log?: Logger;
+  now?: () => number;
+  /** Use this store instead of the configured one (tests). */
+  store?: Store;
+}
+
+export interface Gateway {
+  readonly app: express.Express;
+  readonly config: GatewayConfig;
+  readonly store: Store;
+  readonly keys: KeyStore;
+  readonly log: Logger;
+  readonly audit: (e: AuditEventInput) => Promise<void>;
+  /** Start listening; resolves with the bound URL. */
+  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, close adapters and the store. */
+  close(): Promise<void>;
+}
+
+function openStore(config: GatewayConfig): Store {
+  if (config.store.kind === 'redis') return createRedisStore(config.store.url, { keyPrefix: config.store.keyPrefix ?? 'kakehashi:' });
+  return createSqliteStore(config.store.path ?? join(resolve(config.dataDir), 'kakehashi.sqlite'));
+}
+
+export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const { config } = checked;
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? createLogger({ level: config.log.level });
+  const store = deps.store ?? openStore(config);
+  const dataDir = resolve(config.dataDir);
+  const maxTokenLifetimeSeconds = Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.refreshToken);
+  const keyDir = join(dataDir, 'keys');
+  const keys = await loadKeyStore(
+    config.keys.source === 'generate'
+      ? { source: 'generate', dir: keyDir, defaultAlg: config.keys.alg, maxTokenLifetimeSeconds }
+      : config.keys.source === 'files'
+        ? { ...config.keys, dir: keyDir, maxTokenLifetimeSeconds }
+        : { source: 'env', dir: keyDir, maxTokenLifetimeSeconds },
+    { now, log, env: { ...deps.env } },
+  );
+  const seal = keys.sealKey();
+  const sealed = createSealedStore(store, seal.key, { keyId: seal.keyId, previousKeys: keys.previousSealKeys() });
+  const auditLog = createAuditLog(store, { now });
+  const audit = async (e: AuditEventInput) => {
+    await auditLog.record(e);
+  };
+  const metrics = createMetrics();
+  const vault = createIdentityVault(sealed, config.ttl.grant);
+
+  const clients: ClientConfig[] = [...config.clients];
+  const demoRpRedirect = `${config.issuer}/demo-rp/callback`;
+  let demoRpKey: Awaited<ReturnType<KeyStore['adapterKeyPair']>> | undefined;
+  if (config.demoRp.enabled) {
+    demoRpKey = await keys.adapterKeyPair('demo-rp', 'ES256');
+    clients.push({
+      client_id: config.demoRp.clientId,
+      client_name: 'Kakehashi demo RP',
+      redirect_uris: [demoRpRedirect],
+      post_logout_redirect_uris: [`${config.issuer}/demo-rp/`],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [demoRpKey.publicJwk as Record<string, unknown>] },
+      subject_type: 'pairwise',
+      profile: 'default',
+      dev_only: true,
+    });
+  }
+  const clientMap = new Map(clients.map((c) => [c.client_id, c]));
+
+  const provider = createProvider(config, {
+    store,
+    signingJwks: keys.signingJwks(),
+    cookieKeys: keys.cookieKeys(),
+    pepper: keys.pepper(),
+    accounts: (id) => vault.load(id),
+    clients,
+  });
+  provider.on('access_token.issued', (token) => {
+    metrics.tokensIssued.inc({ client_profile: clientMap.get(token.clientId ?? '')?.profile ?? 'unknown' });
+  });
+  provider.on('server_error', (_ctx, err) => log.error({ err: { name: err.name } }, 'oidc-provider server error'));
+
+  const sources = new Map<string, SourceInstance>();
+  const csrfKey = randomBytes(32);
+  const hub = createInteractionHub({
+    provider,
+    sources,
+    clients: clientMap,
+    vault,
+    pepper: keys.pepper(),
+    csrfKey,
+    defaultLocale: config.ui.defaultLocale,
+    bodyLimit: config.limits.bodyBytes,
+    log,
+    audit,
+    now,
+    onLogin: ({ source, outcome, durationSeconds }) => {
+      metrics.logins.inc({ source, outcome });
+      if (durationSeconds !== undefined) metrics.loginDuration.observe({ source }, durationSeconds);
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(securityHeaders);
+  app.use(metrics.httpMiddleware());
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.json({ status: 'ready', store: store.kind });
+    } catch {
+      res.status(503).json({ status: 'unavailable', store: store.kind });
+    }
+  });
+  app.get('/metrics', metrics.handler);
+  app.use(hub.router);
+
+  const control: InteractionControl = hub.control;
+  for (const entry of config.sources) {
+    const adapter = sourceCatalog[entry.adapter];
+    if (!adapter) continue; // checkConfig refused unknown adapters already
+    const instanceLog = log.child({ source: entry.name });
+    const ctx: AdapterContext = {
+      instanceId: entry.name,
+      baseUrl: `${config.issuer}/a/${entry.name}`,
+      issuer: config.issuer,
+      devMode: config.devMode,
+      log: instanceLog,
+      now,
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      fetch: globalThis.fetch,
+      store: {
+        get: (k) => store.get(`a:${entry.name}`, k),
+        set: (k, v, ttl) => store.set(`a:${entry.name}`, k, v, ttl),
+        setIfAbsent: (k, v, ttl) => store.setIfAbsent(`a:${entry.name}`, k, v, ttl),
+        take: (k) => store.take(`a:${entry.name}`, k),
+        delete: (k) => store.delete(`a:${entry.name}`, k),
+      },
+      sealed,
+      keys: { keyPair: (purpose, alg) => keys.adapterKeyPair(`${entry.name}:${purpose}`, alg) },
+      interactions: control,
+      audit,
+    };
+    const instance = await adapter.create(checked.adapterOptions.get(entry.name), ctx);
+    sources.set(entry.name, instance);
+    if (instance.router) app.use(`/a/${entry.name}`, instance.router);
+  }
+
+  if (config.demoRp.enabled && demoRpKey) {
+    app.use(
+      '/demo-rp',
+      createDemoRpRouter({
+        issuer: config.issuer,
+        clientId: config.demoRp.clientId,
+        redirectUri: demoRpRedirect,
+        privateJwk: demoRpKey.privateJwk,
+        now,
+      }),
+    );
+  }
+
+  app.use(provider.callback());
+  app.use(errorHandler(log, config.ui.defaultLocale));
+
+  await audit({ type: 'config.loaded', detail: { sources: config.sources.length, clients: clients.length, store: store.kind } });
+  for (const w of checked.warnings) log.warn(w);
+
+  let server: Server | undefined;
+  return {
+    app,
+    config,
+    store,
+    keys,
+    log,
+    audit,
+    listen(port = config.listen.port, host = config.listen.host) {
+      return new Promise((resolveListen, reject) => {
+        const s = createServer(app);
+        s.requestTimeout = 30_000;
+        s.headersTimeout = 10_000;
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          server = s;
+          const { port: bound } = s.address() as AddressInfo;
+          resolveListen({ url: `http://${host}:${bound}`, server: s });
+        });
+      });
+    },
+    async close() {
+      if (server) {
+        const s = server;
+        server = undefined;
+        await new Promise<void>((done) => {
+          s.close(() => done());
+          s.closeIdleConnections();
+          setTimeout(() => s.closeAllConnections(), 10_000).unref();
+        });
+      }
+      for (const instance of sources.values()) await instance.close?.();
+      if (!deps.store) await store.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The `kakehashi` command line: start, config check, keys rotate, audit verify.
+ * Errors print one clear message and exit non-zero; no stack traces.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/check-config.js';
+import { loadConfigFile } from './config/load-config.js';
+
+const USAGE = `usage: kakehashi <command> [options]
+
+commands:
+  start [--config FILE] [--demo]   start the gateway (--demo: config/demo.json with the demo RP and test cards)
+  config check [--config FILE]     validate a config file and print every problem
+  keys rotate [--config FILE] [--alg ES256|RS256]
+                                   make a new active signing key; the old one stays published
+  keys list [--config FILE]        show published signing keys
+  audit verify [--config FILE]     verify the hash chain of the audit log
+`;
+
+type Out = (line: string) => void;
+
+export async function runCli(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`), err: Out = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      demo: { type: 'boolean' },
+      alg: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [cmd, sub] = positionals;
+  const configFile = resolve(values.config ?? (values.demo || cmd === 'start' ? 'config/demo.json' : 'config/demo.json'));
+  if (values.help || !cmd) {
+    out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  try {
+    switch (`${cmd}${sub ? ` ${sub}` : ''}`) {
+      case 'start': {
+        const { startGateway } = await import('./main.js');
+        await startGateway(configFile, { print: out });
+        return -1; // keep running
+      }
+      case 'config check': {
+        const checked = loadConfigFile(configFile, process.env);
+        for (const w of checked.warnings) out(`warning: ${w}`);
+        out(`${configFile}: OK`);
+        return 0;
+      }
+      case 'keys rotate':
+      case 'keys list': {
+        const { withGatewayParts } = await import('./cli/parts.js');
+        return await withGatewayParts(configFile, async ({ keys, audit }) => {
+          if (sub === 'rotate') {
+            const alg = values.alg === 'RS256' ? 'RS256' : values.alg === undefined || values.alg === 'ES256' ? 'ES256' : undefined;
+            if (!alg) throw new ConfigError([{ path: '--alg', message: 'must be ES256 or RS256' }]);
+            const r = await keys.rotate({ alg });
+            await audit({ type: 'key.rotated', detail: { kid: r.newKid, alg } });
+            out(`new active key ${r.newKid}; still published: ${r.retiring.join(', ') || 'none'}`);
+            out('restart the gateway (or every instance) to start signing with it');
+          }
+          for (const k of keys.signingKeyInfo()) out(`${k.kid}  ${k.alg}  ${k.status}`);
+          return 0;
+        });
+      }
+      case 'audit verify': {
+        const { withGatewayParts } = await import('./cli/parts.js');
+        return await withGatewayParts(configFile, async ({ store }) => {
+          const { verifyAuditChain } = await import('./audit/audit-log.js');
+          const records = await store.readAudit(0);
+          const result = verifyAuditChain(records);
+          if (result.ok) {
+            out(`audit log OK: ${result.count} records, chain intact`);
+            return 0;
+          }
+          err(`audit log BROKEN at record ${result.brokenAt}: ${result.reason}`);
+          return 1;
+        });
+      }
+      default:
+        err(`unknown command: ${positionals.join(' ')}`);
+        out(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 1;
+    }
+    const code = (e as { code?: string }).code;
+    err(`error${code ? ` (${code})` : ''}: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The interaction hub: oidc-provider hands the browser to `/interaction/:uid`;
+ * the user picks a source, the source authenticates and calls `finish`, the
+ * user consents, and oidc-provider resumes the authorization request.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { ClientConfig } from '../../config/schema.js';
+import { type IdentityVault, accountIdFor } from '../core/account.js';
+import type { InteractionControl, InteractionRef, Locale, SourceInstance } from '../core/adapter.js';
+import type { AuditEventInput } from '../core/audit-event.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { CanonicalIdentity } from '../core/identity.js';
+import { acrForLoa, loaSatisfies } from '../core/loa.js';
+import { checkCsrf, csrfToken } from './csrf.js';
+import { negotiateLocale } from './i18n.js';
+import { requestedAttributes, requestedClaimNames, requiredLoa } from './requested.js';
+import { renderConsentPage } from './views/consent-page.js';
+import { renderErrorPage } from './views/error-page.js';
+import { renderLoginPage } from './views/login-page.js';
+
+export interface LoginOutcome {
+  source: string;
+  outcome: 'success' | 'refused';
+  durationSeconds?: number;
+}
+
+export interface InteractionHubDeps {
+  provider: Provider;
+  sources: ReadonlyMap<string, SourceInstance>;
+  clients: ReadonlyMap<string, ClientConfig>;
+  vault: IdentityVault;
+  pepper: Uint8Array;
+  csrfKey: Uint8Array;
+  defaultLocale: Locale;
+  bodyLimit: number;
+  log: Logger;
+  audit: (e: AuditEventInput) => Promise<void>;
+  onLogin?: (o: LoginOutcome) => void;
+  now: () => number;
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export function createInteractionHub(deps: InteractionHubDeps): { router: Router; control: InteractionControl } {
+  const { provider } = deps;
+  const started = new Map<string, number>();
+
+  const localeOf = (req: Request, details: Details): Locale => {
+    const q = typeof req.query.lang === 'string' ? req.query.lang : undefined;
+    const uiLocales = typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined;
+    return negotiateLocale(q ?? uiLocales, req.get('accept-language'), deps.defaultLocale);
+  };
+
+  const refOf = (req: Request, details: Details): InteractionRef => {
+    const clientId = String(details.params.client_id ?? '');
+    const allowed = deps.clients.get(clientId)?.allowed_claims;
+    const loa = requiredLoa(details.params);
+    return {
+      uid: details.uid,
+      clientId,
+      locale: localeOf(req, details),
+      ...(loa && { requiredLoa: loa }),
+      requestedAttributes: requestedAttributes(requestedClaimNames(details.params), allowed),
+    };
+  };
+
+  const clientName = (clientId: string) => deps.clients.get(clientId)?.client_name ?? clientId;
+
+  const control: InteractionControl = {
+    async current(req, res) {
+      try {
+        return refOf(req, await provider.interactionDetails(req, res));
+      } catch (e) {
+        throw new GatewayError('ERR_NO_INTERACTION', 'no interaction in progress for this browser', {
+          oauth: 'invalid_request',
+          redirectable: false,
+          cause: e,
+        });
+      }
+    },
+    async finish(req, res, identity: CanonicalIdentity) {
+      const details = await provider.interactionDetails(req, res);
+      const ref = refOf(req, details);
+      const source = identity.authentication.source;
+      if (ref.requiredLoa && !loaSatisfies(identity.authentication.loa, ref.requiredLoa)) {
+        await control.fail(
+          req,
+          res,
+          new GatewayError('ERR_LOA_NOT_MET', `the identity's level of assurance is below ${ref.requiredLoa}`, {
+            oauth: 'unmet_authentication_requirements',
+          }),
+        );
+        return;
+      }
+      const accountId = accountIdFor(identity, deps.pepper);
+      await deps.vault.save(accountId, identity);
+      await deps.audit({ type: 'login.success', account: accountId, client: ref.clientId, source, interaction: ref.uid });
+      deps.onLogin?.({ source, outcome: 'success', durationSeconds: elapsed(ref.uid) });
+      await provider.interactionFinished(
+        req,
+        res,
+        {
+          login: {
+            accountId,
+            acr: acrForLoa(identity.authentication.loa),
+            amr: [...identity.authentication.amr],
+            ts: identity.authentication.authTime,
+            remember: true,
+          },
+        },
+        { mergeWithLastSubmission: false },
+      );
+    },
+    async fail(req, res, error) {
+      const details = await provider.interactionDetails(req, res).catch(() => undefined);
+      await deps.audit({
+        type: 'login.refused',
+        reason: error.code,
+        ...(details && { interaction: details.uid, client: String(details.params.client_id ?? '') }),
+      });
+      const source = (req.params as Record<string, string | undefined>).source ?? 'unknown';
+      deps.onLogin?.({ source, outcome: 'refused' });
+      if (!details) {
+        res.status(error.status).type('html').send(renderErrorPage(deps.defaultLocale, { error: error.oauth, description: error.message }));
+        return;
+      }
+      await provider.interactionFinished(
+        req,
+        res,
+        { error: error.oauth, error_description: error.message },
+        { mergeWithLastSubmission: false },
+      );
+    },
+  };
+
+  function elapsed(uid: string): number | undefined {
+    const t0 = started.get(uid);
+    started.delete(uid);
+    return t0 === undefined ? undefined : (deps.now() - t0) / 1000;
+  }
+
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: deps.bodyLimit });
+
+  router.get('/interaction/:uid', async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    const locale = localeOf(req, details);
+    const ref = refOf(req, details);
+    const csrf = csrfToken(deps.csrfKey, details.uid);
+    res.set('cache-control', 'no-store');
+    if (details.prompt.name === 'login') {
+      if (!started.has(details.uid)) started.set(details.uid, deps.now());
+      const sources = [...deps.sources]
+        .filter(([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa))
+        .map(([name, s]) => ({ name, label: s.label, description: s.description }));
+      res.type('html').send(renderLoginPage(locale, { uid: details.uid, clientName: clientName(ref.clientId), csrf, sources }));
+      return;
+    }
+    if (details.prompt.name === 'consent') {
+      const accountId = details.session?.accountId;
+      const identity = accountId ? await deps.vault.load(accountId) : undefined;
+      if (!identity) {
+        throw new GatewayError('ERR_SESSION_EXPIRED', 'the authenticated identity has expired', { oauth: 'login_required' });
+      }
+      const names = requestedClaimNames(details.params);
+      const have = (a: string) => identity.person[a as keyof typeof identity.person] !== undefined;
+      const attributes = ref.requestedAttributes.filter(have);
+      res.type('html').send(
+        renderConsentPage(locale, {
+          uid: details.uid,
+          clientName: clientName(ref.clientId),
+          csrf,
+          attributes,
+          verifiedClaims: names.includes('verified_claims') && identity.verified.some(have),
+          loa: identity.authentication.loa,
+        }),
+      );
+      return;
+    }
+    throw new GatewayError('ERR_PROMPT_UNSUPPORTED', 'unsupported interaction prompt', { oauth: 'invalid_request' });
+  });
+
+  router.post('/interaction/:uid/source/:source', form, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    assertForm(req, details.uid);
+    const source = deps.sources.get(req.params.source);
+    if (!source) throw new GatewayError('ERR_UNKNOWN_SOURCE', 'unknown identity source', { oauth: 'invalid_request' });
+    const ref = refOf(req, details);
+    if (ref.requiredLoa && !loaSatisfies(source.maxLoa, ref.requiredLoa)) {
+      throw new GatewayError('ERR_LOA_NOT_MET', 'this source cannot meet the requested level of assurance', {
+        oauth: 'unmet_authentication_requirements',
+      });
+    }
+    await source.begin(ref, req, res);
+  });
+
+  router.post('/interaction/:uid/consent', form, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    assertForm(req, details.uid);
+    const accountId = details.session?.accountId;
+    const clientId = String(details.params.client_id ?? '');
+    if (details.prompt.name !== 'consent' || !accountId) {
+      throw new GatewayError('ERR_PROMPT_MISMATCH', 'no consent is pending for this interaction', { oauth: 'invalid_request' });
+    }
+    if (req.body?.decision !== 'approve') {
+      await deps.audit({ type: 'consent.denied', account: accountId, client: clientId, interaction: details.uid });
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user did not consent' }, { mergeWithLastSubmission: true });
+      return;
+    }
+    const grant = details.grantId
+      ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }))
+      : new provider.Grant({ accountId, clientId });
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    const grantId = await grant.save();
+    const attributes = refOf(req, details).requestedAttributes;
+    await deps.audit({ type: 'consent.granted', account: accountId, client: clientId, interaction: details.uid, attributes: [...attributes] });
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  });
+
+  router.post('/interaction/:uid/abort', form, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    assertForm(req, details.uid);
+    await deps.audit({ type: 'login.refused', reason: 'ERR_USER_CANCELLED', interaction: details.uid, client: String(details.params.client_id ?? '') });
+    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user cancelled' }, { mergeWithLastSubmission: false });
+  });
+
+  function assertForm(req: Request, uid: string) {
+    if (!checkCsrf(deps.csrfKey, uid, req.body?.csrf)) {
+      throw new GatewayError('ERR_CSRF', 'the form has expired or was not sent from this page', {
+        oauth: 'invalid_request',
+        status: 403,
+        redirectable: false,
+      });
+    }
+  }
+
+  // Errors on interaction routes: an interaction that no longer exists, a bad form, a source failure.
+  router.use('/interaction', (err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    const e = toGatewayError(err, 'ERR_INTERACTION');
+    const notFound = (err as { name?: string })?.name === 'SessionNotFound';
+    if (e.status >= 500 && !notFound) deps.log.error({ err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } }, 'interaction error');
+    const locale = negotiateLocale(undefined, req.get('accept-language'), deps.defaultLocale);
+    res
+      .status(notFound ? 400 : e.status)
+      .type('html')
+      .send(
+        renderErrorPage(locale, notFound ? { error: 'invalid_request', description: 'the login session has expired or does not exist' } : { error: e.oauth, description: e.message }),
+      );
+  });
+
+  return { router, control };
+}

@@ -1,0 +1,147 @@
+/**
+ * Builds the oidc-provider instance: the OIDC hub every relying party talks to.
+ * This folder is the only one that imports `oidc-provider`.
+ */
+import { createHmac } from 'node:crypto';
+import type { JWK } from 'jose';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientConfig, GatewayConfig } from '../../config/schema.js';
+import type { Store } from '../storage/store.js';
+import { ACR_VALUES } from '../core/loa.js';
+import { renderErrorPage } from '../interaction/views/error-page.js';
+import { negotiateLocale } from '../interaction/i18n.js';
+import { createProviderAdapter } from './storage-adapter.js';
+import { SCOPE_CLAIMS } from './claims.js';
+import type { AccountLoader } from './find-account.js';
+import { findAccountWith } from './find-account.js';
+
+export interface ProviderDeps {
+  store: Store;
+  signingJwks: { keys: JWK[] };
+  cookieKeys: string[];
+  pepper: Uint8Array;
+  accounts: AccountLoader;
+  /** Clients to register, e.g. config clients plus the demo RP. */
+  clients: readonly ClientConfig[];
+}
+
+const FAPI2_CODE_TTL = 60;
+
+/** oidc-provider client metadata for one configured client. */
+export function toClientMetadata(c: ClientConfig): Record<string, unknown> {
+  const fapi = c.profile === 'fapi2';
+  return {
+    client_id: c.client_id,
+    ...(c.client_name && { client_name: c.client_name }),
+    ...(c.client_secret && { client_secret: c.client_secret }),
+    redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris ?? [],
+    token_endpoint_auth_method: fapi ? 'private_key_jwt' : c.token_endpoint_auth_method,
+    ...(c.jwks && { jwks: c.jwks }),
+    ...(c.jwks_uri && { jwks_uri: c.jwks_uri }),
+    subject_type: c.subject_type,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    id_token_signed_response_alg: c.id_token_signed_response_alg ?? (fapi ? 'ES256' : 'ES256'),
+    ...(c.id_token_encrypted_response_alg && {
+      id_token_encrypted_response_alg: c.id_token_encrypted_response_alg,
+      id_token_encrypted_response_enc: c.id_token_encrypted_response_enc ?? 'A256GCM',
+    }),
+    ...(fapi && {
+      require_pushed_authorization_requests: true,
+      dpop_bound_access_tokens: true,
+      token_endpoint_auth_signing_alg: 'ES256',
+    }),
+  };
+}
+
+export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provider {
+  const fapiClients = new Set(deps.clients.filter((c) => c.profile === 'fapi2').map((c) => c.client_id));
+  const clientConfigs = new Map(deps.clients.map((c) => [c.client_id, c]));
+
+  const configuration: Configuration = {
+    adapter: createProviderAdapter(deps.store),
+    clients: deps.clients.map(toClientMetadata) as unknown as Configuration['clients'],
+    jwks: deps.signingJwks as Configuration['jwks'],
+    cookies: { keys: deps.cookieKeys, long: { signed: true }, short: { signed: true } },
+    findAccount: findAccountWith(deps.accounts, clientConfigs),
+    claims: SCOPE_CLAIMS as unknown as Configuration['claims'],
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
+    acrValues: [...ACR_VALUES],
+    responseTypes: ['code'],
+    subjectTypes: ['public', 'pairwise'],
+    clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
+    pkce: { required: () => true },
+    pairwiseIdentifier(_ctx, accountId, client) {
+      const sector = clientConfigs.get(client.clientId)?.sector_identifier ?? client.sectorIdentifier ?? client.clientId;
+      return createHmac('sha256', deps.pepper).update(`pairwise\0${sector}\0${accountId}`).digest('base64url');
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
+      requestObjects: { enabled: true },
+      encryption: { enabled: true },
+      fapi: {
+        enabled: true,
+        profile: (_ctx: KoaContextWithOIDC, client?: { clientId: string }) =>
+          client && fapiClients.has(client.clientId) ? '2.0' : undefined,
+      },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: { enabled: false },
+    } as Configuration['features'],
+    ttl: {
+      AuthorizationCode: (_ctx, _token, client) =>
+        fapiClients.has(client.clientId)
+          ? Math.min(FAPI2_CODE_TTL, config.ttl.authorizationCode)
+          : config.ttl.authorizationCode,
+      AccessToken: config.ttl.accessToken,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Session: config.ttl.session,
+      Interaction: config.ttl.interaction,
+      Grant: config.ttl.grant,
+      PushedAuthorizationRequest: 60,
+      DPoPProof: 60,
+    },
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    renderError: async (ctx, out, _error) => {
+      const locale = negotiateLocale(undefined, ctx.get('accept-language'));
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(locale, {
+        error: typeof out.error === 'string' ? out.error : 'server_error',
+        description: typeof out.error_description === 'string' ? out.error_description : undefined,
+      });
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      idTokenEncryptionAlgValues: ['ECDH-ES+A256KW', 'RSA-OAEP-256'],
+      idTokenEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
+      userinfoEncryptionAlgValues: ['ECDH-ES+A256KW', 'RSA-OAEP-256'],
+      userinfoEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
+    },
+    discovery: {
+      service_documentation: 'https://github.com/kakehashi-id/kakehashi/tree/main/docs',
+      claims_in_verified_claims_supported: ['family_name', 'given_name', 'name', 'birthdate', 'gender', 'address'],
+      trust_frameworks_supported: ['jp_jpki', 'eidas', 'sg_singpass', 'demo'],
+      evidence_supported: ['electronic_record'],
+      verified_claims_supported: true,
+      ui_locales_supported: ['ja', 'en'],
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = true;
+  return provider;
+}

@@ -1,0 +1,76 @@
+/**
+ * A minimal cookie-keeping "browser" over fetch for protocol tests: follows
+ * redirects by hand (so a test can stop at the RP's redirect_uri), keeps
+ * cookies per host, and submits the forms of the server-rendered pages.
+ */
+export interface Page {
+  url: string;
+  status: number;
+  body: string;
+  headers: Headers;
+}
+
+export class TestBrowser {
+  private readonly cookies = new Map<string, Map<string, string>>();
+  acceptLanguage = 'ja';
+
+  private cookieHeader(url: URL): string | undefined {
+    const jar = this.cookies.get(url.host);
+    if (!jar || jar.size === 0) return undefined;
+    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private store(url: URL, headers: Headers) {
+    for (const line of headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const jar = this.cookies.get(url.host) ?? new Map<string, string>();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') jar.delete(name);
+      else jar.set(name, value);
+      this.cookies.set(url.host, jar);
+    }
+  }
+
+  /** One request, no redirect following. */
+  async request(url: string, init: { method?: string; body?: URLSearchParams | string; headers?: Record<string, string> } = {}): Promise<Page> {
+    const u = new URL(url);
+    const headers: Record<string, string> = { 'accept-language': this.acceptLanguage, accept: 'text/html', ...init.headers };
+    const cookie = this.cookieHeader(u);
+    if (cookie) headers.cookie = cookie;
+    if (init.body instanceof URLSearchParams) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(u, { method: init.method ?? 'GET', headers, body: init.body?.toString(), redirect: 'manual' });
+    this.store(u, res.headers);
+    return { url, status: res.status, body: await res.text(), headers: res.headers };
+  }
+
+  /** Follow redirects until a non-redirect or a URL matching `stopAt`. Returns the last page, or the stop URL. */
+  async follow(start: Page | string, stopAt?: (url: string) => boolean, max = 20): Promise<Page> {
+    let page = typeof start === 'string' ? await this.request(start) : start;
+    for (let i = 0; i < max; i++) {
+      const loc = page.headers.get('location');
+      if (page.status < 300 || page.status >= 400 || !loc) return page;
+      const next = new URL(loc, page.url).href;
+      if (stopAt?.(next)) return { url: next, status: 0, body: '', headers: new Headers() };
+      page = await this.request(next);
+    }
+    throw new Error('too many redirects');
+  }
+
+  /** Submit the form whose action contains `actionPart`, with optional extra fields (e.g. the clicked button). */
+  async submit(page: Page, actionPart: string, extra: Record<string, string> = {}, stopAt?: (url: string) => boolean): Promise<Page> {
+    const forms = [...page.body.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
+    const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
+    if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.body.slice(0, 2000)}`);
+    const fields = new URLSearchParams();
+    for (const m of (form[2] ?? '').matchAll(/<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)) fields.set(decode(m[1]!), decode(m[2]!));
+    for (const [k, v] of Object.entries(extra)) fields.set(k, v);
+    const action = new URL(decode(form[1]!), page.url).href;
+    return this.follow(await this.request(action, { method: 'POST', body: fields }), stopAt);
+  }
+}
+
+function decode(s: string): string {
+  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}
