@@ -1,0 +1,266 @@
+/**
+ * OCSP client (RFC 6960) for JPKI certificates: SHA-1 CertID, nonce (RFC 8954),
+ * POST over the injected fetch, response signed by the issuing CA itself or by
+ * a delegated responder it issued with id-kp-OCSPSigning (§4.2.2.2).
+ */
+import 'reflect-metadata';
+import {
+  BasicOCSPResponse,
+  CertID,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  Request,
+  type SingleResponse,
+  TBSRequest,
+  id_kp_OCSPSigning,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+} from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
+import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
+import { jpkiError } from '../errors.js';
+import { checkValidity, verifiesSignature } from './chain.js';
+import {
+  ExpiringCache,
+  fetchBytes,
+  type HttpDeps,
+  isHttpUrl,
+  type RevocationChecker,
+  type RevocationGood,
+} from './revocation.js';
+
+const SHA1_OID = '1.3.14.3.2.26';
+const RSA_SIGNATURE_HASHES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.11': 'SHA-256',
+  '1.2.840.113549.1.1.12': 'SHA-384',
+  '1.2.840.113549.1.1.13': 'SHA-512',
+};
+const MAX_OCSP_RESPONSE_BYTES = 64 * 1024;
+
+export interface OcspCheckerOptions extends HttpDeps {
+  /** Responder URL; default: the certificate's authorityInfoAccess OCSP URL. */
+  url?: string;
+  now?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+  /** Tolerated clock difference for thisUpdate/nextUpdate, default 120 s. */
+  clockSkewSeconds?: number;
+  /** Upper bound for caching a good answer (it is never cached past its nextUpdate), default 3600 s. */
+  cacheMaxSeconds?: number;
+  /** Require the response to echo our nonce (default true); a nonce that is present must always match. */
+  requireNonce?: boolean;
+  /** Without nextUpdate, a response is fresh for this long after thisUpdate, default 300 s. */
+  maxAgeWithoutNextUpdateSeconds?: number;
+}
+
+export class OcspChecker implements RevocationChecker {
+  readonly #options: OcspCheckerOptions;
+  readonly #now: () => number;
+  readonly #cache: ExpiringCache<RevocationGood>;
+
+  constructor(options: OcspCheckerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#cache = new ExpiringCache(this.#now);
+  }
+
+  async check(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationGood> {
+    const url = this.#options.url ?? ocspUrlOf(cert);
+    if (!isHttpUrl(url)) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+    const certId = await buildCertId(cert, issuer);
+    const cacheKey = `${url}|${hex(certId.issuerKeyHash.buffer)}|${hex(certId.serialNumber)}`;
+    const cached = this.#cache.get(cacheKey);
+    if (cached) return cached;
+
+    const nonce = (this.#options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(16);
+    const body = encodeOcspRequest(certId, nonce);
+    const der = await fetchBytes(
+      this.#options,
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body },
+      MAX_OCSP_RESPONSE_BYTES,
+    );
+    const basic = parseOcspResponse(der);
+    await verifyResponseSigner(basic, issuer, this.#now());
+    const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, certId));
+    if (!single) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+    const nextUpdate = checkFreshness(single, this.#now(), this.#options);
+    checkNonce(basic, nonce, this.#options.requireNonce ?? true);
+    if (single.certStatus.revoked) throw jpkiError('ERR_JPKI_REVOKED');
+    if (single.certStatus.good !== null) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+
+    const result: RevocationGood = { status: 'good', source: 'ocsp', checkedAt: this.#now() };
+    if (nextUpdate !== undefined) {
+      const maxTtl = (this.#options.cacheMaxSeconds ?? 3600) * 1000;
+      this.#cache.set(cacheKey, result, Math.min(nextUpdate, this.#now() + maxTtl));
+    }
+    return result;
+  }
+}
+
+function ocspUrlOf(cert: X509Certificate): string | undefined {
+  const aia = cert.getExtension(AuthorityInfoAccessExtension);
+  return aia?.ocsp.find((n) => n.type === 'url' && isHttpUrl(n.value))?.value;
+}
+
+/** CertID per RFC 6960 §4.1.1 with SHA-1 hashes of the issuer DN and the issuer's public key BIT STRING value. */
+export async function buildCertId(cert: X509Certificate, issuer: X509Certificate): Promise<CertID> {
+  const certAsn = AsnConvert.parse(cert.rawData, Certificate);
+  const issuerAsn = AsnConvert.parse(issuer.rawData, Certificate);
+  const nameHash = await crypto.subtle.digest('SHA-1', AsnConvert.serialize(certAsn.tbsCertificate.issuer));
+  const keyHash = await crypto.subtle.digest(
+    'SHA-1',
+    issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey,
+  );
+  return new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA1_OID, parameters: null }),
+    issuerNameHash: new OctetString(nameHash),
+    issuerKeyHash: new OctetString(keyHash),
+    serialNumber: certAsn.tbsCertificate.serialNumber,
+  });
+}
+
+export function encodeOcspRequest(certId: CertID, nonce: Uint8Array): Uint8Array<ArrayBuffer> {
+  const nonceExt = new Extension({
+    extnID: id_pkix_ocsp_nonce,
+    critical: false,
+    extnValue: new OctetString(AsnConvert.serialize(new OctetString(new Uint8Array(nonce)))),
+  });
+  const req = new OCSPRequest({
+    tbsRequest: new TBSRequest({
+      requestList: [new Request({ reqCert: certId })],
+      requestExtensions: [nonceExt],
+    }),
+  });
+  return new Uint8Array(AsnConvert.serialize(req));
+}
+
+function parseOcspResponse(der: Uint8Array): BasicOCSPResponse {
+  let res: OCSPResponse;
+  try {
+    res = AsnConvert.parse(der, OCSPResponse);
+  } catch (e) {
+    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
+  }
+  if (
+    res.responseStatus === OCSPResponseStatus.tryLater ||
+    res.responseStatus === OCSPResponseStatus.internalError
+  ) {
+    throw jpkiError('ERR_JPKI_RESPONDER_UNREACHABLE');
+  }
+  if (
+    res.responseStatus !== OCSPResponseStatus.successful ||
+    res.responseBytes?.responseType !== id_pkix_ocsp_basic
+  ) {
+    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+  }
+  try {
+    return AsnConvert.parse(res.responseBytes.response, BasicOCSPResponse);
+  } catch (e) {
+    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
+  }
+}
+
+/** Signed by the CA key itself, or by a currently valid responder certificate the same CA issued for OCSP signing. */
+async function verifyResponseSigner(
+  basic: BasicOCSPResponse,
+  issuer: X509Certificate,
+  now: number,
+): Promise<void> {
+  if (await verifyResponseSignature(basic, issuer)) return;
+  for (const asn of basic.certs ?? []) {
+    const responder = new X509Certificate(AsnConvert.serialize(asn));
+    if (!(await isAuthorisedResponder(responder, issuer, now))) continue;
+    if (await verifyResponseSignature(basic, responder)) return;
+  }
+  throw jpkiError('ERR_JPKI_OCSP_SIGNER');
+}
+
+async function isAuthorisedResponder(
+  responder: X509Certificate,
+  issuer: X509Certificate,
+  now: number,
+): Promise<boolean> {
+  const eku = responder.getExtension(ExtendedKeyUsageExtension);
+  if (!eku?.usages.includes(id_kp_OCSPSigning)) return false;
+  if (
+    !Buffer.from(responder.issuerName.toArrayBuffer()).equals(Buffer.from(issuer.subjectName.toArrayBuffer()))
+  ) {
+    return false;
+  }
+  try {
+    checkValidity(responder, now);
+  } catch {
+    return false;
+  }
+  return verifiesSignature(responder, issuer);
+}
+
+async function verifyResponseSignature(basic: BasicOCSPResponse, signer: X509Certificate): Promise<boolean> {
+  const hash = RSA_SIGNATURE_HASHES[basic.signatureAlgorithm.algorithm];
+  if (!hash || !basic.tbsResponseDataRaw) return false;
+  try {
+    const key = await signer.publicKey.export({ name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
+    return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, basic.signature, basic.tbsResponseDataRaw);
+  } catch {
+    return false;
+  }
+}
+
+function sameCertId(a: CertID, b: CertID): boolean {
+  return (
+    a.hashAlgorithm.algorithm === b.hashAlgorithm.algorithm &&
+    bytesEqual(a.issuerNameHash.buffer, b.issuerNameHash.buffer) &&
+    bytesEqual(a.issuerKeyHash.buffer, b.issuerKeyHash.buffer) &&
+    bytesEqual(a.serialNumber, b.serialNumber)
+  );
+}
+
+/** thisUpdate must not be in the future, nextUpdate must be (RFC 6960 §3.2 items 5-6). Returns nextUpdate in ms. */
+function checkFreshness(
+  single: SingleResponse,
+  now: number,
+  options: OcspCheckerOptions,
+): number | undefined {
+  const skew = (options.clockSkewSeconds ?? 120) * 1000;
+  const thisUpdate = single.thisUpdate.getTime();
+  if (thisUpdate > now + skew) throw jpkiError('ERR_JPKI_OCSP_STALE');
+  const nextUpdate = single.nextUpdate?.getTime();
+  if (nextUpdate === undefined) {
+    if (thisUpdate + (options.maxAgeWithoutNextUpdateSeconds ?? 300) * 1000 < now - skew) {
+      throw jpkiError('ERR_JPKI_OCSP_STALE');
+    }
+    return undefined;
+  }
+  if (nextUpdate < now - skew) throw jpkiError('ERR_JPKI_OCSP_STALE');
+  return nextUpdate;
+}
+
+function checkNonce(basic: BasicOCSPResponse, nonce: Uint8Array, required: boolean): void {
+  const ext = basic.tbsResponseData.responseExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+  if (!ext) {
+    if (required) throw jpkiError('ERR_JPKI_OCSP_NONCE');
+    return;
+  }
+  // RFC 8954: extnValue holds a DER OCTET STRING of the nonce; some responders echo the bare bytes.
+  const value = ext.extnValue.buffer;
+  if (
+    !bytesEqual(value, AsnConvert.serialize(new OctetString(new Uint8Array(nonce)))) &&
+    !bytesEqual(value, nonce)
+  ) {
+    throw jpkiError('ERR_JPKI_OCSP_NONCE');
+  }
+}
+
+function bytesEqual(a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView): boolean {
+  return Buffer.from(toU8(a)).equals(Buffer.from(toU8(b)));
+}
+
+function toU8(v: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function hex(v: ArrayBuffer): string {
+  return Buffer.from(v).toString('hex');
+}
