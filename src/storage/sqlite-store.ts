@@ -1,0 +1,203 @@
+/**
+ * Embedded Store on SQLite (better-sqlite3, WAL). The default backend: one file,
+ * survives restarts, and several processes may share the file (writes serialise
+ * on SQLite's lock; audit appends use BEGIN IMMEDIATE so they still chain).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AuditRecord, AuditTail, Store } from './store.js';
+import {
+  AUDIT_GENESIS_HASH,
+  auditRecordSchema,
+  checkBuiltRecord,
+  decodeValue,
+  encodeValue,
+  ttlMs,
+} from './store-support.js';
+
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  /** Delete expired values and sets now; returns how many rows went. Also runs opportunistically on writes. */
+  purgeExpired(): Promise<number>;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, exp INTEGER,
+  PRIMARY KEY (ns, k)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kv_exp ON kv (exp) WHERE exp IS NOT NULL;
+CREATE TABLE IF NOT EXISTS set_meta (ns TEXT NOT NULL, k TEXT NOT NULL, exp INTEGER,
+  PRIMARY KEY (ns, k)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS set_member (ns TEXT NOT NULL, k TEXT NOT NULL, m TEXT NOT NULL,
+  PRIMARY KEY (ns, k, m)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+  body TEXT NOT NULL);
+`;
+
+interface ValueRow {
+  v: string;
+  exp: number | null;
+}
+
+/** Open (creating if needed) a SQLite store at `path`, or an in-memory one for ':memory:'. */
+export function createSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  // timeout = busy wait when another process holds the write lock.
+  const db = new Database(path, { timeout: 5_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+
+  const q = {
+    get: db.prepare<[string, string], ValueRow>('SELECT v, exp FROM kv WHERE ns = ? AND k = ?'),
+    set: db.prepare<[string, string, string, number | null]>(
+      'INSERT INTO kv (ns, k, v, exp) VALUES (?, ?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v, exp = excluded.exp',
+    ),
+    // Inserts, or replaces a row that has already expired; `changes` tells whether this call won.
+    setIfAbsent: db.prepare<[string, string, string, number | null, number]>(
+      `INSERT INTO kv (ns, k, v, exp) VALUES (?, ?, ?, ?) ON CONFLICT (ns, k) DO UPDATE
+       SET v = excluded.v, exp = excluded.exp WHERE kv.exp IS NOT NULL AND kv.exp <= ?`,
+    ),
+    del: db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND k = ?'),
+    delSetMeta: db.prepare<[string, string]>('DELETE FROM set_meta WHERE ns = ? AND k = ?'),
+    delSetMembers: db.prepare<[string, string]>('DELETE FROM set_member WHERE ns = ? AND k = ?'),
+    // One statement, so exactly one caller (in any process) gets the row.
+    take: db.prepare<[string, string], ValueRow>('DELETE FROM kv WHERE ns = ? AND k = ? RETURNING v, exp'),
+    setMeta: db.prepare<[string, string], { exp: number | null }>(
+      'SELECT exp FROM set_meta WHERE ns = ? AND k = ?',
+    ),
+    putSetMeta: db.prepare<[string, string, number | null]>(
+      'INSERT INTO set_meta (ns, k, exp) VALUES (?, ?, ?) ON CONFLICT (ns, k) DO UPDATE SET exp = excluded.exp',
+    ),
+    addMember: db.prepare<[string, string, string]>(
+      'INSERT OR IGNORE INTO set_member (ns, k, m) VALUES (?, ?, ?)',
+    ),
+    members: db.prepare<[string, string], { m: string }>(
+      'SELECT m FROM set_member WHERE ns = ? AND k = ? ORDER BY m',
+    ),
+    tail: db.prepare<[], { seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+    ),
+    insertAudit: db.prepare<[number, string, string, string]>(
+      'INSERT INTO audit (seq, prev_hash, hash, body) VALUES (?, ?, ?, ?)',
+    ),
+    readAudit: db.prepare<[number, number], { seq: number; prevHash: string; hash: string; body: string }>(
+      'SELECT seq, prev_hash AS prevHash, hash, body FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?',
+    ),
+    purgeKv: db.prepare<[number]>('DELETE FROM kv WHERE exp IS NOT NULL AND exp <= ?'),
+    purgeSetMembers: db.prepare<[number]>(
+      `DELETE FROM set_member WHERE (ns, k) IN
+       (SELECT ns, k FROM set_meta WHERE exp IS NOT NULL AND exp <= ?)`,
+    ),
+    purgeSetMeta: db.prepare<[number]>('DELETE FROM set_meta WHERE exp IS NOT NULL AND exp <= ?'),
+  };
+
+  const live = (row: ValueRow | undefined, now: number): row is ValueRow =>
+    row !== undefined && (row.exp === null || row.exp > now);
+
+  const purge = db.transaction((now: number): number => {
+    const a = q.purgeKv.run(now).changes;
+    const b = q.purgeSetMembers.run(now).changes;
+    return a + b + q.purgeSetMeta.run(now).changes;
+  });
+
+  let lastPurge = Date.now();
+  const maybePurge = (now: number): void => {
+    if (now - lastPurge < PURGE_INTERVAL_MS) return;
+    lastPurge = now;
+    purge.immediate(now);
+  };
+
+  const deleteSet = (ns: string, key: string): void => {
+    q.delSetMembers.run(ns, key);
+    q.delSetMeta.run(ns, key);
+  };
+
+  const addToSet = db.transaction((ns: string, key: string, member: string, ms: number | undefined) => {
+    const now = Date.now();
+    const meta = q.setMeta.get(ns, key);
+    const expired = meta !== undefined && meta.exp !== null && meta.exp <= now;
+    if (expired) deleteSet(ns, key);
+    let exp: number | null = ms === undefined ? null : now + ms;
+    // "At least ttlSeconds": keep a longer existing expiry; a set without expiry stays without one.
+    if (meta !== undefined && !expired && exp !== null)
+      exp = meta.exp === null ? null : Math.max(meta.exp, exp);
+    q.putSetMeta.run(ns, key, exp);
+    q.addMember.run(ns, key, member);
+  });
+
+  const appendAudit = db.transaction((build: (prev: AuditTail) => AuditRecord): AuditRecord => {
+    const last = q.tail.get();
+    const tail: AuditTail = last
+      ? { seq: last.seq + 1, prevHash: last.hash }
+      : { seq: 0, prevHash: AUDIT_GENESIS_HASH };
+    const record = checkBuiltRecord(tail, build(tail));
+    q.insertAudit.run(record.seq, record.prevHash, record.hash, record.body);
+    return record;
+  });
+
+  const store: SqliteStore = {
+    kind: 'sqlite',
+    async get<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
+      const row = q.get.get(namespace, key);
+      return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
+    },
+    async set(namespace, key, value, ttlSeconds) {
+      const ms = ttlMs(ttlSeconds);
+      const now = Date.now();
+      q.set.run(namespace, key, encodeValue(value), ms === undefined ? null : now + ms);
+      maybePurge(now);
+    },
+    async setIfAbsent(namespace, key, value, ttlSeconds) {
+      const ms = ttlMs(ttlSeconds);
+      const now = Date.now();
+      const won = q.setIfAbsent.run(
+        namespace,
+        key,
+        encodeValue(value),
+        ms === undefined ? null : now + ms,
+        now,
+      );
+      maybePurge(now);
+      return won.changes === 1;
+    },
+    async delete(namespace, key) {
+      db.transaction(() => {
+        q.del.run(namespace, key);
+        deleteSet(namespace, key);
+      })();
+    },
+    async take<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
+      const row = q.take.get(namespace, key);
+      return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
+    },
+    async addToSet(namespace, key, member, ttlSeconds) {
+      addToSet.immediate(namespace, key, member, ttlMs(ttlSeconds));
+      maybePurge(Date.now());
+    },
+    async members(namespace, key) {
+      const meta = q.setMeta.get(namespace, key);
+      if (meta === undefined || (meta.exp !== null && meta.exp <= Date.now())) return [];
+      return q.members.all(namespace, key).map((r) => r.m);
+    },
+    async appendAudit(build) {
+      return appendAudit.immediate(build);
+    },
+    async readAudit(fromSeq = 0, limit = -1) {
+      return q.readAudit.all(fromSeq, limit).map((r) => auditRecordSchema.parse(r));
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+    async purgeExpired() {
+      lastPurge = Date.now();
+      return purge.immediate(lastPurge);
+    },
+  };
+  return store;
+}
