@@ -1,0 +1,149 @@
+/**
+ * oidc-provider storage adapter on the gateway's Store (SQLite or Redis).
+ *
+ * Semantics follow oidc-provider 9's own memory adapter
+ * (node_modules/oidc-provider/lib/adapters/memory_adapter.js): records live
+ * for `expiresIn` seconds; Session records are indexed by `uid`, records with
+ * a `userCode` (DeviceCode) by user code, and grant-bound tokens are listed
+ * under their `grantId` so `revokeByGrantId` can remove them all.
+ */
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { z } from 'zod';
+import type { Store } from '../storage/store.js';
+
+/** Models whose records carry a grantId and are revoked with their grant. */
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+const NS_SESSION_UID = 'oidc:index:sessionUid';
+const NS_USER_CODE = 'oidc:index:userCode';
+const NS_GRANT = 'oidc:index:grant';
+const modelNamespace = (model: string): string => `oidc:${model}`;
+
+/** What is stored per record: the payload plus its absolute expiry, so `consume` can keep the TTL. */
+const storedSchema = z.object({
+  payload: z.record(z.string(), z.unknown()),
+  /** Epoch ms, or null when the record does not expire. */
+  exp: z.number().nullable(),
+});
+type Stored = z.infer<typeof storedSchema>;
+
+export interface ProviderAdapterOptions {
+  /** Milliseconds since the epoch (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * An oidc-provider `adapter` class (pass it as `new Provider(issuer, { adapter })`);
+ * every instance serves one model name and shares `store`.
+ */
+export function createProviderAdapter(
+  store: Store,
+  options: ProviderAdapterOptions = {},
+): new (
+  name: string,
+) => Adapter {
+  const now = options.now ?? Date.now;
+
+  const read = async (model: string, id: string): Promise<Stored | undefined> => {
+    const raw = await store.get(modelNamespace(model), id);
+    if (raw === undefined) return undefined;
+    return storedSchema.parse(raw);
+  };
+
+  /** Drop the uid/userCode index entries that still point at this record. */
+  const removeSecondaryIndexes = async (id: string, payload: Record<string, unknown>): Promise<void> => {
+    const { uid, userCode } = payload;
+    if (typeof uid === 'string' && (await store.get(NS_SESSION_UID, uid)) === id) {
+      await store.delete(NS_SESSION_UID, uid);
+    }
+    if (typeof userCode === 'string' && (await store.get(NS_USER_CODE, userCode)) === id) {
+      await store.delete(NS_USER_CODE, userCode);
+    }
+  };
+
+  return class StoreAdapter implements Adapter {
+    readonly model: string;
+
+    constructor(name: string) {
+      this.model = name;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      // oidc-provider may compute a zero or negative lifetime at the edge of expiry; keep such a
+      // record briefly rather than fail (the provider checks `exp` itself).
+      const ttl = typeof expiresIn === 'number' ? Math.max(1, expiresIn) : undefined;
+      const previous = await read(this.model, id);
+      if (previous) await removeSecondaryIndexes(id, previous.payload);
+
+      if (this.model === 'Session' && typeof payload.uid === 'string') {
+        await store.set(NS_SESSION_UID, payload.uid, id, ttl);
+      }
+      if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string') {
+        await store.addToSet(NS_GRANT, payload.grantId, `${this.model}:${id}`, ttl);
+      }
+      if (typeof payload.userCode === 'string') {
+        await store.set(NS_USER_CODE, payload.userCode, id, ttl);
+      }
+      const stored: Stored = { payload: { ...payload }, exp: ttl === undefined ? null : now() + ttl * 1000 };
+      await store.set(modelNamespace(this.model), id, stored, ttl);
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      // The payload is what upsert stored for this model; oidc-provider validates it on load.
+      return (await read(this.model, id))?.payload as AdapterPayload | undefined;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await store.get(NS_SESSION_UID, uid);
+      return typeof id === 'string' ? this.find(id) : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await store.get(NS_USER_CODE, userCode);
+      return typeof id === 'string' ? this.find(id) : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const stored = await read(this.model, id);
+      if (stored === undefined) return;
+      const remainingMs = stored.exp === null ? undefined : stored.exp - now();
+      if (remainingMs !== undefined && remainingMs <= 0) return;
+      const consumed = Math.floor(now() / 1000);
+      const next: Stored = { payload: { ...stored.payload, consumed }, exp: stored.exp };
+      await store.set(
+        modelNamespace(this.model),
+        id,
+        next,
+        remainingMs === undefined ? undefined : remainingMs / 1000,
+      );
+    }
+
+    async destroy(id: string): Promise<void> {
+      const stored = await read(this.model, id);
+      await store.delete(modelNamespace(this.model), id);
+      // The grant set keeps a stale member; revokeByGrantId tolerates records already gone.
+      if (stored) await removeSecondaryIndexes(id, stored.payload);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      const members = await store.members(NS_GRANT, grantId);
+      await Promise.all(
+        members.map(async (member) => {
+          const sep = member.indexOf(':');
+          const model = member.slice(0, sep);
+          const id = member.slice(sep + 1);
+          const stored = await store.take(modelNamespace(model), id);
+          if (stored !== undefined) await removeSecondaryIndexes(id, storedSchema.parse(stored).payload);
+        }),
+      );
+      await store.delete(NS_GRANT, grantId);
+    }
+  };
+}
