@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
@@ -139,5 +139,18 @@ describe('rotation and pruning', () => {
     const { newKid, retiring } = await store.rotate({ alg: 'ES256' });
     expect(retiring).toEqual([es!.kid]);
     expect(store.signingJwks().keys.map((k) => k.kid)).toEqual([rs!.kid, newKid, es!.kid]);
+  });
+});
+
+describe('corrupt state', () => {
+  it('refuses a damaged keystore.json, naming it, instead of silently regenerating keys', async () => {
+    const dir = join(root, 'corrupt');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, 'keystore.json');
+    await writeFile(file, '{"version":1,"signing":[]}', { mode: 0o600 });
+    await expect(loadKeyStore({ source: 'generate', dir }, { now: () => 1 })).rejects.toMatchObject({
+      code: 'ERR_KEYS_STATE',
+      message: expect.stringContaining(`corrupt key state file ${file}`),
+    });
   });
 });
