@@ -20,6 +20,8 @@ import {
 export interface RedisStoreOptions {
   /** Prefix of every key this store touches (default `kakehashi:`); tests use a random one each. */
   keyPrefix?: string;
+  /** Connection errors (ioredis reconnects by itself; commands meanwhile reject). Default: ioredis prints them. */
+  onError?: (error: Error) => void;
 }
 
 export interface RedisStore extends Store {
@@ -52,6 +54,7 @@ export function createRedisStore(url: string, options: RedisStoreOptions = {}): 
   const prefix = options.keyPrefix ?? 'kakehashi:';
   const client = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
   // WATCH is per connection: appends get their own connection and run one at a time in this process.
+  if (options.onError) client.on('error', options.onError);
   let auditClient: Redis | undefined;
   let appendQueue: Promise<unknown> = Promise.resolve();
 
@@ -86,7 +89,10 @@ export function createRedisStore(url: string, options: RedisStoreOptions = {}): 
   };
 
   const appendAudit = async (build: (prev: AuditTail) => AuditRecord): Promise<AuditRecord> => {
-    auditClient ??= client.duplicate();
+    if (auditClient === undefined) {
+      auditClient = client.duplicate();
+      if (options.onError) auditClient.on('error', options.onError);
+    }
     const conn = auditClient;
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const record = await appendOnce(conn, build);
