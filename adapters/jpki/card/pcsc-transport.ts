@@ -1,0 +1,54 @@
+import type { ApduTransport } from './apdu.js';
+
+/**
+ * The subset of a PC/SC reader object this transport needs, typed structurally after
+ * `@pokusew/pcsclite` (npm 0.6.0) / `pcsclite` (npm 1.0.1) `CardReader.transmit`.
+ * Neither package is installed: both are native addons that need the libpcsclite
+ * headers (libpcsclite-dev) at build time. To use a real reader, install one of
+ * them, connect to the reader (`reader.connect({ share_mode }, (err, protocol) => ...)`)
+ * and pass the reader and the negotiated protocol here. Untested against hardware.
+ */
+export interface PcscReaderLike {
+  transmit(
+    data: Buffer,
+    responseLength: number,
+    protocol: number,
+    callback: (err: Error | null, data: Buffer) => void,
+  ): void;
+}
+
+/** Maximum response we ask the reader for: 256-byte signature or extended READ BINARY + SW. */
+const MAX_RESPONSE = 65538;
+
+/** {@link ApduTransport} over a connected PC/SC reader. Handles `61xx` (GET RESPONSE) chaining. */
+export class PcscTransport implements ApduTransport {
+  readonly #reader: PcscReaderLike;
+  readonly #protocol: number;
+
+  constructor(reader: PcscReaderLike, protocol: number) {
+    this.#reader = reader;
+    this.#protocol = protocol;
+  }
+
+  #raw(command: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.#reader.transmit(Buffer.from(command), MAX_RESPONSE, this.#protocol, (err, data) =>
+        err ? reject(err) : resolve(new Uint8Array(data)),
+      );
+    });
+  }
+
+  async transmit(command: Uint8Array): Promise<Uint8Array> {
+    let response = await this.#raw(command);
+    const chunks: Uint8Array[] = [];
+    // T=0 readers signal "more data" with SW1=61; fetch it with GET RESPONSE (ISO 7816-4 §7.6.1).
+    while (response.length >= 2 && response[response.length - 2] === 0x61) {
+      chunks.push(response.slice(0, -2));
+      response = await this.#raw(
+        Uint8Array.from([0x00, 0xc0, 0x00, 0x00, response[response.length - 1] ?? 0]),
+      );
+    }
+    if (chunks.length === 0) return response;
+    return Uint8Array.from(Buffer.concat([...chunks, response]));
+  }
+}
