@@ -13,7 +13,11 @@ export const clientSchema = z
   .object({
     client_id: z.string().min(1).max(255).describe('OAuth client identifier.'),
     client_name: z.string().max(255).optional().describe('Shown on the consent page.'),
-    client_secret: z.string().min(32).optional().describe('Only for client_secret_basic; prefer private_key_jwt.'),
+    client_secret: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('Only for client_secret_basic; prefer private_key_jwt.'),
     redirect_uris: z.array(url).min(1),
     post_logout_redirect_uris: z.array(url).optional(),
     token_endpoint_auth_method: z
@@ -68,7 +72,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    dataDir: z.string().default('./data').describe('Where the embedded store, generated keys and test PKI live.'),
+    dataDir: z
+      .string()
+      .default('./data')
+      .describe('Where the embedded store, generated keys and test PKI live.'),
     devMode: z
       .boolean()
       .default(false)
@@ -76,12 +83,20 @@ export const configSchema = z
     store: z
       .discriminatedUnion('kind', [
         z.object({ kind: z.literal('sqlite'), path: z.string().optional() }).strict(),
-        z.object({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//), keyPrefix: z.string().optional() }).strict(),
+        z
+          .object({
+            kind: z.literal('redis'),
+            url: z.string().regex(/^rediss?:\/\//),
+            keyPrefix: z.string().optional(),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite' }),
     keys: z
       .discriminatedUnion('source', [
-        z.object({ source: z.literal('generate'), alg: z.enum(['ES256', 'RS256']).default('ES256') }).strict(),
+        z
+          .object({ source: z.literal('generate'), alg: z.enum(['ES256', 'RS256']).default('ES256') })
+          .strict(),
         z
           .object({
             source: z.literal('files'),
@@ -122,7 +137,9 @@ export const configSchema = z
       .prefault({})
       .describe('The demo relying party page at /demo-rp (dev only).'),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
     limits: z

@@ -13,7 +13,7 @@ import { sourceCatalog } from '../adapters/index.js';
 import type { ClientConfig, GatewayConfig } from '../config/schema.js';
 import { createAuditLog } from './audit/audit-log.js';
 import { createIdentityVault } from './core/account.js';
-import type { AdapterContext, InteractionControl, SourceInstance } from './core/adapter.js';
+import type { AdapterContext, InteractionControl, SealedStore, SourceInstance } from './core/adapter.js';
 import type { AuditEventInput } from './core/audit-event.js';
 import { createLogger } from './core/logger.js';
 import { createDemoRpRouter } from './demo-rp/router.js';
@@ -49,8 +49,22 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** oidc-provider's endpoints, as metric route labels (it is mounted without express routes). */
+const PROVIDER_ROUTES = [
+  '/.well-known/openid-configuration',
+  '/jwks',
+  '/auth',
+  '/request',
+  '/token',
+  '/me',
+  '/session/end',
+  '/token/revocation',
+  '/token/introspection',
+];
+
 function openStore(config: GatewayConfig): Store {
-  if (config.store.kind === 'redis') return createRedisStore(config.store.url, { keyPrefix: config.store.keyPrefix ?? 'kakehashi:' });
+  if (config.store.kind === 'redis')
+    return createRedisStore(config.store.url, { keyPrefix: config.store.keyPrefix ?? 'kakehashi:' });
   return createSqliteStore(config.store.path ?? join(resolve(config.dataDir), 'kakehashi.sqlite'));
 }
 
@@ -60,7 +74,11 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   const log = deps.log ?? createLogger({ level: config.log.level });
   const store = deps.store ?? openStore(config);
   const dataDir = resolve(config.dataDir);
-  const maxTokenLifetimeSeconds = Math.max(config.ttl.accessToken, config.ttl.idToken, config.ttl.refreshToken);
+  const maxTokenLifetimeSeconds = Math.max(
+    config.ttl.accessToken,
+    config.ttl.idToken,
+    config.ttl.refreshToken,
+  );
   const keyDir = join(dataDir, 'keys');
   const keys = await loadKeyStore(
     config.keys.source === 'generate'
@@ -71,7 +89,17 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     { now, log, env: { ...deps.env } },
   );
   const seal = keys.sealKey();
-  const sealed = createSealedStore(store, seal.key, { keyId: seal.keyId, previousKeys: keys.previousSealKeys() });
+  const sealedRaw = createSealedStore(store, seal.key, {
+    keyId: seal.keyId,
+    previousKeys: keys.previousSealKeys(),
+  });
+  // Sealed records get their own namespaces so they never mix with plain ones in the shared store.
+  const sealed: SealedStore = {
+    put: (ns, k, v, ttl) => sealedRaw.put(`sealed:${ns}`, k, v, ttl),
+    get: (ns, k) => sealedRaw.get(`sealed:${ns}`, k),
+    take: (ns, k) => sealedRaw.take(`sealed:${ns}`, k),
+    delete: (ns, k) => sealedRaw.delete(`sealed:${ns}`, k),
+  };
   const auditLog = createAuditLog(store, { now });
   const audit = async (e: AuditEventInput) => {
     await auditLog.record(e);
@@ -107,9 +135,11 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     clients,
   });
   provider.on('access_token.issued', (token) => {
-    metrics.tokensIssued.inc({ client_profile: clientMap.get(token.clientId ?? '')?.profile ?? 'unknown' });
+    metrics.recordTokenIssued(clientMap.get(token.clientId ?? '')?.profile ?? 'unknown');
   });
-  provider.on('server_error', (_ctx, err) => log.error({ err: { name: err.name } }, 'oidc-provider server error'));
+  provider.on('server_error', (_ctx, err) =>
+    log.error({ err: { name: err.name } }, 'oidc-provider server error'),
+  );
 
   const sources = new Map<string, SourceInstance>();
   const csrfKey = randomBytes(32);
@@ -125,17 +155,19 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     log,
     audit,
     now,
-    onLogin: ({ source, outcome, durationSeconds }) => {
-      metrics.logins.inc({ source, outcome });
-      if (durationSeconds !== undefined) metrics.loginDuration.observe({ source }, durationSeconds);
-    },
+    onLogin: ({ source, outcome, durationSeconds }) => metrics.recordLogin(source, outcome, durationSeconds),
   });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(securityHeaders);
-  app.use(metrics.httpMiddleware());
+  app.use(
+    metrics.httpMiddleware({
+      fallbackRoute: (path) =>
+        PROVIDER_ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? undefined,
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -197,7 +229,10 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   app.use(provider.callback());
   app.use(errorHandler(log, config.ui.defaultLocale));
 
-  await audit({ type: 'config.loaded', detail: { sources: config.sources.length, clients: clients.length, store: store.kind } });
+  await audit({
+    type: 'config.loaded',
+    detail: { sources: config.sources.length, clients: clients.length, store: store.kind },
+  });
   for (const w of checked.warnings) log.warn(w);
 
   let server: Server | undefined;

@@ -20,7 +20,11 @@ commands:
 
 type Out = (line: string) => void;
 
-export async function runCli(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`), err: Out = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: Out = (l) => process.stdout.write(`${l}\n`),
+  err: Out = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -32,7 +36,9 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
     },
   });
   const [cmd, sub] = positionals;
-  const configFile = resolve(values.config ?? (values.demo || cmd === 'start' ? 'config/demo.json' : 'config/demo.json'));
+  const configFile = resolve(
+    values.config ?? (values.demo || cmd === 'start' ? 'config/demo.json' : 'config/demo.json'),
+  );
   if (values.help || !cmd) {
     out(USAGE);
     return cmd ? 0 : 2;
@@ -55,7 +61,12 @@ export async function runCli(argv: string[], out: Out = (l) => process.stdout.wr
         const { withGatewayParts } = await import('./cli/parts.js');
         return await withGatewayParts(configFile, async ({ keys, audit }) => {
           if (sub === 'rotate') {
-            const alg = values.alg === 'RS256' ? 'RS256' : values.alg === undefined || values.alg === 'ES256' ? 'ES256' : undefined;
+            const alg =
+              values.alg === 'RS256'
+                ? 'RS256'
+                : values.alg === undefined || values.alg === 'ES256'
+                  ? 'ES256'
+                  : undefined;
             if (!alg) throw new ConfigError([{ path: '--alg', message: 'must be ES256 or RS256' }]);
             const r = await keys.rotate({ alg });
             await audit({ type: 'key.rotated', detail: { kid: r.newKid, alg } });

@@ -45,7 +45,9 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
   options: demoOptionsSchema,
   create(options, ctx) {
     if (!ctx.devMode) {
-      throw new GatewayError('ERR_DEV_ONLY', 'the demo source is available only in dev mode', { status: 500 });
+      throw new GatewayError('ERR_DEV_ONLY', 'the demo source is available only in dev mode', {
+        status: 500,
+      });
     }
     const router = express.Router();
     router.post('/login', express.urlencoded({ extended: false, limit: 1024 }), async (req, res) => {
@@ -72,7 +74,10 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
     });
     return {
       label: { ja: 'テスト用の利用者（デモ）', en: 'Test user (demo)' },
-      description: { ja: '開発用。固定のテスト用本人情報でログインします。', en: 'Development only: signs in as a fixed test identity.' },
+      description: {
+        ja: '開発用。固定のテスト用本人情報でログインします。',
+        en: 'Development only: signs in as a fixed test identity.',
+      },
       maxLoa: options.loa,
       router,
       async begin(interaction, _req, res) {

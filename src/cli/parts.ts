@@ -14,7 +14,10 @@ export interface GatewayParts {
   audit: (e: AuditEventInput) => Promise<void>;
 }
 
-export async function withGatewayParts<T>(configFile: string, fn: (parts: GatewayParts) => Promise<T>): Promise<T> {
+export async function withGatewayParts<T>(
+  configFile: string,
+  fn: (parts: GatewayParts) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfigFile(configFile, process.env);
   const dataDir = resolve(config.dataDir);
   const store =

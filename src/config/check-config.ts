@@ -29,7 +29,10 @@ export class ConfigError extends Error {
 }
 
 const fmtPath = (path: readonly PropertyKey[]) =>
-  path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(root)';
+  path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  ) || '(root)';
 
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -53,15 +56,24 @@ export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined }
   const config = parsed.data;
   const production = env.NODE_ENV === 'production';
   const devOnly = (path: string, what: string) => {
-    if (production) problems.push({ path, message: `${what} is dev-only and refused when NODE_ENV=production` });
+    if (production)
+      problems.push({ path, message: `${what} is dev-only and refused when NODE_ENV=production` });
     else warnings.push(`DEV ONLY: ${what} (${path}) — never use this in production`);
   };
 
   if (config.devMode) devOnly('devMode', 'devMode=true');
   if (config.keys.source === 'generate') devOnly('keys.source', 'generated signing keys');
   if (config.demoRp.enabled) devOnly('demoRp.enabled', 'the demo relying party');
-  if (!production && config.issuer.startsWith('http:')) warnings.push('issuer is plain http: use https outside local development');
-  if (production && config.issuer.startsWith('http:')) problems.push({ path: 'issuer', message: 'must be https in production' });
+  // Without its own pepper, pseudonymous ids would derive from the seal key and change when it rotates.
+  if (production && config.keys.source === 'files' && !config.keys.pepperFile)
+    problems.push({
+      path: 'keys.pepperFile',
+      message: 'required in production (pseudonymous ids must not depend on the seal key)',
+    });
+  if (!production && config.issuer.startsWith('http:'))
+    warnings.push('issuer is plain http: use https outside local development');
+  if (production && config.issuer.startsWith('http:'))
+    problems.push({ path: 'issuer', message: 'must be https in production' });
 
   const names = new Set<string>();
   const adapterOptions = new Map<string, unknown>();
@@ -71,35 +83,51 @@ export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined }
     ...config.targets.map((e, i) => ({ e, path: `targets[${i}]`, catalog: targetCatalog })),
   ];
   for (const { e, path, catalog } of entries) {
-    if (names.has(e.name)) problems.push({ path: `${path}.name`, message: `duplicate adapter instance name "${e.name}"` });
+    if (names.has(e.name))
+      problems.push({ path: `${path}.name`, message: `duplicate adapter instance name "${e.name}"` });
     names.add(e.name);
     const adapter = catalog[e.adapter];
     if (!adapter) {
-      problems.push({ path: `${path}.adapter`, message: `unknown adapter "${e.adapter}" (known: ${Object.keys(catalog).join(', ') || 'none'})` });
+      problems.push({
+        path: `${path}.adapter`,
+        message: `unknown adapter "${e.adapter}" (known: ${Object.keys(catalog).join(', ') || 'none'})`,
+      });
       continue;
     }
     if (adapter.devOnly) {
       devOnly(`${path}.adapter`, `the "${e.adapter}" adapter`);
-      if (!config.devMode && !production) problems.push({ path: `${path}.adapter`, message: `the "${e.adapter}" adapter needs devMode: true` });
+      if (!config.devMode && !production)
+        problems.push({ path: `${path}.adapter`, message: `the "${e.adapter}" adapter needs devMode: true` });
     }
     const r = adapter.options.safeParse(e.options ?? {});
     if (!r.success) {
-      for (const i of r.error.issues) problems.push({ path: `${path}.options${i.path.length ? `.${fmtPath(i.path)}` : ''}`.replace(/\.\[/g, '['), message: i.message });
+      for (const i of r.error.issues)
+        problems.push({
+          path: `${path}.options${i.path.length ? `.${fmtPath(i.path)}` : ''}`.replace(/\.\[/g, '['),
+          message: i.message,
+        });
     } else adapterOptions.set(e.name, r.data);
   }
 
   const clientIds = new Set<string>();
   config.clients.forEach((c, i) => {
     const path = `clients[${i}]`;
-    if (clientIds.has(c.client_id)) problems.push({ path: `${path}.client_id`, message: `duplicate client_id "${c.client_id}"` });
+    if (clientIds.has(c.client_id))
+      problems.push({ path: `${path}.client_id`, message: `duplicate client_id "${c.client_id}"` });
     clientIds.add(c.client_id);
     if (c.dev_only) devOnly(path, `client "${c.client_id}"`);
     if (c.token_endpoint_auth_method === 'private_key_jwt' && !c.jwks && !c.jwks_uri)
       problems.push({ path: `${path}.jwks`, message: 'private_key_jwt needs jwks or jwks_uri' });
     if (c.token_endpoint_auth_method === 'client_secret_basic' && !c.client_secret)
-      problems.push({ path: `${path}.client_secret`, message: 'client_secret_basic needs a client_secret (at least 32 characters)' });
+      problems.push({
+        path: `${path}.client_secret`,
+        message: 'client_secret_basic needs a client_secret (at least 32 characters)',
+      });
     if (c.profile === 'fapi2' && c.token_endpoint_auth_method !== 'private_key_jwt')
-      problems.push({ path: `${path}.token_endpoint_auth_method`, message: "the fapi2 profile requires 'private_key_jwt'" });
+      problems.push({
+        path: `${path}.token_endpoint_auth_method`,
+        message: "the fapi2 profile requires 'private_key_jwt'",
+      });
     if (production && c.redirect_uris.some((u) => u.startsWith('http:')))
       problems.push({ path: `${path}.redirect_uris`, message: 'must be https in production' });
   });

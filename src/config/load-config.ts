@@ -39,7 +39,8 @@ function applyOverrides(raw: Record<string, unknown>, env: Env): Record<string, 
     out.listen = listen;
   }
   if (env.KAKEHASHI_REDIS_URL) out.store = { kind: 'redis', url: env.KAKEHASHI_REDIS_URL };
-  if (env.KAKEHASHI_LOG_LEVEL) out.log = { ...(out.log as object | undefined), level: env.KAKEHASHI_LOG_LEVEL };
+  if (env.KAKEHASHI_LOG_LEVEL)
+    out.log = { ...(out.log as object | undefined), level: env.KAKEHASHI_LOG_LEVEL };
   return out;
 }
 
@@ -47,7 +48,9 @@ export function parseConfigText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([{ path: '(file)', message: `${file} is not valid JSON: ${(e as Error).message}` }]);
+    throw new ConfigError([
+      { path: '(file)', message: `${file} is not valid JSON: ${(e as Error).message}` },
+    ]);
   }
 }
 
@@ -56,7 +59,9 @@ export function loadConfigFile(file: string, env: Env): CheckedConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` }]);
+    throw new ConfigError([
+      { path: '(file)', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` },
+    ]);
   }
   return loadConfigObject(parseConfigText(text, file), env);
 }

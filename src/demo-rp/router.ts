@@ -25,13 +25,27 @@ interface Pending {
 }
 
 const FLOWS = {
-  basic: { scope: 'openid', label: { ja: '仮名でログイン（属性なし）', en: 'Log in (pseudonymous, no attributes)' } },
+  basic: {
+    scope: 'openid',
+    label: { ja: '仮名でログイン（属性なし）', en: 'Log in (pseudonymous, no attributes)' },
+  },
   attributes: {
     scope: 'openid profile address',
-    claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { family_name: null, given_name: null, birthdate: null, address: null, gender: null } } } },
+    claims: {
+      userinfo: {
+        verified_claims: {
+          verification: { trust_framework: null },
+          claims: { family_name: null, given_name: null, birthdate: null, address: null, gender: null },
+        },
+      },
+    },
     label: { ja: '基本4情報でログイン', en: 'Log in with the basic four attributes' },
   },
-  high: { scope: 'openid profile', acr: ACR_BY_LOA.high, label: { ja: '保証レベル「高」を要求してログイン', en: 'Log in requiring assurance level high' } },
+  high: {
+    scope: 'openid profile',
+    acr: ACR_BY_LOA.high,
+    label: { ja: '保証レベル「高」を要求してログイン', en: 'Log in requiring assurance level high' },
+  },
 } as const;
 
 type FlowName = keyof typeof FLOWS;
@@ -44,9 +58,15 @@ export function createDemoRpRouter(o: DemoRpOptions): Router {
   const getConfiguration = () => {
     configuration ??= (async () => {
       const key = await importJWK(o.privateJwk, 'ES256');
-      return oidc.discovery(new URL(o.issuer), o.clientId, { token_endpoint_auth_method: 'private_key_jwt' }, oidc.PrivateKeyJwt({ key: key as CryptoKey, kid: o.privateJwk.kid }), {
-        execute: o.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
-      });
+      return oidc.discovery(
+        new URL(o.issuer),
+        o.clientId,
+        { token_endpoint_auth_method: 'private_key_jwt' },
+        oidc.PrivateKeyJwt({ key: key as CryptoKey, kid: o.privateJwk.kid }),
+        {
+          execute: o.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
+        },
+      );
     })().catch((e) => {
       configuration = undefined;
       throw e;
@@ -57,7 +77,8 @@ export function createDemoRpRouter(o: DemoRpOptions): Router {
   router.get('/', (req, res) => {
     const locale = req.query.lang === 'en' ? 'en' : 'ja';
     const buttons = (Object.keys(FLOWS) as FlowName[]).map(
-      (f) => html`<p><a class="button" id="login-${f}" href="login?flow=${f}&amp;lang=${locale}">${FLOWS[f].label[locale]}</a></p>`,
+      (f) =>
+        html`<p><a class="button" id="login-${f}" href="login?flow=${f}&amp;lang=${locale}">${FLOWS[f].label[locale]}</a></p>`,
     );
     res.type('html').send(
       page(
@@ -71,7 +92,9 @@ export function createDemoRpRouter(o: DemoRpOptions): Router {
   });
 
   router.get('/login', async (req, res) => {
-    const flowName = (typeof req.query.flow === 'string' && req.query.flow in FLOWS ? req.query.flow : 'basic') as FlowName;
+    const flowName = (
+      typeof req.query.flow === 'string' && req.query.flow in FLOWS ? req.query.flow : 'basic'
+    ) as FlowName;
     const flow: { scope: string; claims?: object; acr?: string } = FLOWS[flowName];
     const config = await getConfiguration();
     const verifier = oidc.randomPKCECodeVerifier();
@@ -100,12 +123,23 @@ export function createDemoRpRouter(o: DemoRpOptions): Router {
     pending.delete(state);
     const current = new URL(req.originalUrl, o.redirectUri);
     if (!p || typeof req.query.error === 'string') {
-      res.status(400).type('html').send(
-        page('en', 'Demo RP', html`<h1>Login failed</h1><p id="rp-error"><code>${req.query.error ?? 'unknown state'}</code> ${req.query.error_description ?? ''}</p><p><a href="./">Back</a></p>`),
-      );
+      res
+        .status(400)
+        .type('html')
+        .send(
+          page(
+            'en',
+            'Demo RP',
+            html`<h1>Login failed</h1><p id="rp-error"><code>${req.query.error ?? 'unknown state'}</code> ${req.query.error_description ?? ''}</p><p><a href="./">Back</a></p>`,
+          ),
+        );
       return;
     }
-    const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: p.verifier, expectedState: state, expectedNonce: p.nonce });
+    const tokens = await oidc.authorizationCodeGrant(config, current, {
+      pkceCodeVerifier: p.verifier,
+      expectedState: state,
+      expectedNonce: p.nonce,
+    });
     const idClaims = tokens.claims();
     const userinfo = idClaims ? await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub) : {};
     res.type('html').send(
@@ -120,4 +154,3 @@ export function createDemoRpRouter(o: DemoRpOptions): Router {
 
   return router;
 }
-

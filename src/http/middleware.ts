@@ -38,7 +38,11 @@ export function errorHandler(log: Logger, defaultLocale: Locale) {
       status = 413;
       error = 'invalid_request';
       description = 'request body too large';
-    } else if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    } else if (
+      e?.type === 'entity.parse.failed' ||
+      e?.type === 'encoding.unsupported' ||
+      e?.type === 'charset.unsupported'
+    ) {
       status = 400;
       error = 'invalid_request';
       description = 'malformed request body';
@@ -47,11 +51,22 @@ export function errorHandler(log: Logger, defaultLocale: Locale) {
       error = 'invalid_request';
       description = 'bad request';
     }
-    if (status >= 500) log.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'request failed');
+    if (status >= 500)
+      log.error(
+        { err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } },
+        'request failed',
+      );
     if (res.headersSent) return;
     res.status(status);
     if (req.accepts(['html', 'json']) === 'html') {
-      res.type('html').send(renderErrorPage(negotiateLocale(undefined, req.get('accept-language'), defaultLocale), { error, description }));
+      res
+        .type('html')
+        .send(
+          renderErrorPage(negotiateLocale(undefined, req.get('accept-language'), defaultLocale), {
+            error,
+            description,
+          }),
+        );
     } else {
       res.json({ error, error_description: description });
     }

@@ -43,7 +43,10 @@ export interface InteractionHubDeps {
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-export function createInteractionHub(deps: InteractionHubDeps): { router: Router; control: InteractionControl } {
+export function createInteractionHub(deps: InteractionHubDeps): {
+  router: Router;
+  control: InteractionControl;
+} {
   const { provider } = deps;
   const started = new Map<string, number>();
 
@@ -88,15 +91,25 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
         await control.fail(
           req,
           res,
-          new GatewayError('ERR_LOA_NOT_MET', `the identity's level of assurance is below ${ref.requiredLoa}`, {
-            oauth: 'unmet_authentication_requirements',
-          }),
+          new GatewayError(
+            'ERR_LOA_NOT_MET',
+            `the identity's level of assurance is below ${ref.requiredLoa}`,
+            {
+              oauth: 'unmet_authentication_requirements',
+            },
+          ),
         );
         return;
       }
       const accountId = accountIdFor(identity, deps.pepper);
       await deps.vault.save(accountId, identity);
-      await deps.audit({ type: 'login.success', account: accountId, client: ref.clientId, source, interaction: ref.uid });
+      await deps.audit({
+        type: 'login.success',
+        account: accountId,
+        client: ref.clientId,
+        source,
+        interaction: ref.uid,
+      });
       deps.onLogin?.({ source, outcome: 'success', durationSeconds: elapsed(ref.uid) });
       await provider.interactionFinished(
         req,
@@ -123,7 +136,10 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
       const source = (req.params as Record<string, string | undefined>).source ?? 'unknown';
       deps.onLogin?.({ source, outcome: 'refused' });
       if (!details) {
-        res.status(error.status).type('html').send(renderErrorPage(deps.defaultLocale, { error: error.oauth, description: error.message }));
+        res
+          .status(error.status)
+          .type('html')
+          .send(renderErrorPage(deps.defaultLocale, { error: error.oauth, description: error.message }));
         return;
       }
       await provider.interactionFinished(
@@ -155,14 +171,20 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
       const sources = [...deps.sources]
         .filter(([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa))
         .map(([name, s]) => ({ name, label: s.label, description: s.description }));
-      res.type('html').send(renderLoginPage(locale, { uid: details.uid, clientName: clientName(ref.clientId), csrf, sources }));
+      res
+        .type('html')
+        .send(
+          renderLoginPage(locale, { uid: details.uid, clientName: clientName(ref.clientId), csrf, sources }),
+        );
       return;
     }
     if (details.prompt.name === 'consent') {
       const accountId = details.session?.accountId;
       const identity = accountId ? await deps.vault.load(accountId) : undefined;
       if (!identity) {
-        throw new GatewayError('ERR_SESSION_EXPIRED', 'the authenticated identity has expired', { oauth: 'login_required' });
+        throw new GatewayError('ERR_SESSION_EXPIRED', 'the authenticated identity has expired', {
+          oauth: 'login_required',
+        });
       }
       const names = requestedClaimNames(details.params);
       const have = (a: string) => identity.person[a as keyof typeof identity.person] !== undefined;
@@ -179,14 +201,17 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
       );
       return;
     }
-    throw new GatewayError('ERR_PROMPT_UNSUPPORTED', 'unsupported interaction prompt', { oauth: 'invalid_request' });
+    throw new GatewayError('ERR_PROMPT_UNSUPPORTED', 'unsupported interaction prompt', {
+      oauth: 'invalid_request',
+    });
   });
 
   router.post('/interaction/:uid/source/:source', form, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     assertForm(req, details.uid);
     const source = deps.sources.get(req.params.source);
-    if (!source) throw new GatewayError('ERR_UNKNOWN_SOURCE', 'unknown identity source', { oauth: 'invalid_request' });
+    if (!source)
+      throw new GatewayError('ERR_UNKNOWN_SOURCE', 'unknown identity source', { oauth: 'invalid_request' });
     const ref = refOf(req, details);
     if (ref.requiredLoa && !loaSatisfies(source.maxLoa, ref.requiredLoa)) {
       throw new GatewayError('ERR_LOA_NOT_MET', 'this source cannot meet the requested level of assurance', {
@@ -202,11 +227,23 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
     const accountId = details.session?.accountId;
     const clientId = String(details.params.client_id ?? '');
     if (details.prompt.name !== 'consent' || !accountId) {
-      throw new GatewayError('ERR_PROMPT_MISMATCH', 'no consent is pending for this interaction', { oauth: 'invalid_request' });
+      throw new GatewayError('ERR_PROMPT_MISMATCH', 'no consent is pending for this interaction', {
+        oauth: 'invalid_request',
+      });
     }
     if (req.body?.decision !== 'approve') {
-      await deps.audit({ type: 'consent.denied', account: accountId, client: clientId, interaction: details.uid });
-      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user did not consent' }, { mergeWithLastSubmission: true });
+      await deps.audit({
+        type: 'consent.denied',
+        account: accountId,
+        client: clientId,
+        interaction: details.uid,
+      });
+      await provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'the user did not consent' },
+        { mergeWithLastSubmission: true },
+      );
       return;
     }
     const grant = details.grantId
@@ -217,15 +254,31 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
     const attributes = refOf(req, details).requestedAttributes;
-    await deps.audit({ type: 'consent.granted', account: accountId, client: clientId, interaction: details.uid, attributes: [...attributes] });
+    await deps.audit({
+      type: 'consent.granted',
+      account: accountId,
+      client: clientId,
+      interaction: details.uid,
+      attributes: [...attributes],
+    });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     assertForm(req, details.uid);
-    await deps.audit({ type: 'login.refused', reason: 'ERR_USER_CANCELLED', interaction: details.uid, client: String(details.params.client_id ?? '') });
-    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user cancelled' }, { mergeWithLastSubmission: false });
+    await deps.audit({
+      type: 'login.refused',
+      reason: 'ERR_USER_CANCELLED',
+      interaction: details.uid,
+      client: String(details.params.client_id ?? ''),
+    });
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the user cancelled' },
+      { mergeWithLastSubmission: false },
+    );
   });
 
   function assertForm(req: Request, uid: string) {
@@ -242,13 +295,22 @@ export function createInteractionHub(deps: InteractionHubDeps): { router: Router
   router.use('/interaction', (err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
     const e = toGatewayError(err, 'ERR_INTERACTION');
     const notFound = (err as { name?: string })?.name === 'SessionNotFound';
-    if (e.status >= 500 && !notFound) deps.log.error({ err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } }, 'interaction error');
+    if (e.status >= 500 && !notFound)
+      deps.log.error(
+        { err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } },
+        'interaction error',
+      );
     const locale = negotiateLocale(undefined, req.get('accept-language'), deps.defaultLocale);
     res
       .status(notFound ? 400 : e.status)
       .type('html')
       .send(
-        renderErrorPage(locale, notFound ? { error: 'invalid_request', description: 'the login session has expired or does not exist' } : { error: e.oauth, description: e.message }),
+        renderErrorPage(
+          locale,
+          notFound
+            ? { error: 'invalid_request', description: 'the login session has expired or does not exist' }
+            : { error: e.oauth, description: e.message },
+        ),
       );
   });
 

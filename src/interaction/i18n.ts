@@ -68,7 +68,11 @@ function parseTag(tag: string): Locale | undefined {
 }
 
 /** ui_locales (space-separated, in order) wins; then Accept-Language by q-value; then the fallback. */
-export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined, fallback: Locale = 'ja'): Locale {
+export function negotiateLocale(
+  uiLocales: string | undefined,
+  acceptLanguage: string | undefined,
+  fallback: Locale = 'ja',
+): Locale {
   for (const tag of uiLocales?.split(' ') ?? []) {
     const l = parseTag(tag);
     if (l) return l;
@@ -77,7 +81,12 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
     .split(',')
     .map((part) => {
       const [tag = '', ...params] = part.split(';');
-      const q = Number(params.find((p) => p.trim().startsWith('q='))?.trim().slice(2) ?? '1');
+      const q = Number(
+        params
+          .find((p) => p.trim().startsWith('q='))
+          ?.trim()
+          .slice(2) ?? '1',
+      );
       return { locale: parseTag(tag), q: Number.isFinite(q) ? q : 0 };
     })
     .filter((x): x is { locale: Locale; q: number } => x.locale !== undefined && x.q > 0)

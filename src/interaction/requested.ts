@@ -24,7 +24,8 @@ function parseClaimsParam(raw: unknown): ClaimsParam {
 export function requestedClaimNames(params: Record<string, unknown>): string[] {
   const names = new Set<string>();
   const scope = typeof params.scope === 'string' ? params.scope.split(' ') : [];
-  for (const s of scope) for (const c of (SCOPE_CLAIMS as Record<string, readonly string[]>)[s] ?? []) names.add(c);
+  for (const s of scope)
+    for (const c of (SCOPE_CLAIMS as Record<string, readonly string[]>)[s] ?? []) names.add(c);
   const claims = parseClaimsParam(params.claims);
   for (const part of [claims.id_token, claims.userinfo]) {
     for (const [name, value] of Object.entries(part ?? {})) {
@@ -41,7 +42,10 @@ export function requestedClaimNames(params: Record<string, unknown>): string[] {
   return [...names];
 }
 
-export function requestedAttributes(claimNames: readonly string[], allowed?: readonly string[]): PersonAttribute[] {
+export function requestedAttributes(
+  claimNames: readonly string[],
+  allowed?: readonly string[],
+): PersonAttribute[] {
   const out = new Set<PersonAttribute>();
   for (const c of claimNames) {
     if (allowed && !allowed.includes(c) && !allowed.includes(c.split('#')[0]!)) continue;
@@ -53,15 +57,22 @@ export function requestedAttributes(claimNames: readonly string[], allowed?: rea
 
 /** The minimum LoA from acr_values and an essential `acr` claim request (the stricter wins). */
 export function requiredLoa(params: Record<string, unknown>): Loa | undefined {
-  const fromValues = minimumLoaFromAcrValues(typeof params.acr_values === 'string' ? params.acr_values : undefined);
+  const fromValues = minimumLoaFromAcrValues(
+    typeof params.acr_values === 'string' ? params.acr_values : undefined,
+  );
   const claims = parseClaimsParam(params.claims);
-  const acr = (claims.id_token?.acr ?? undefined) as { essential?: boolean; value?: string; values?: string[] } | undefined;
+  const acr = (claims.id_token?.acr ?? undefined) as
+    | { essential?: boolean; value?: string; values?: string[] }
+    | undefined;
   let fromClaim: Loa | undefined;
   if (acr?.essential) {
     const levels = [acr.value, ...(acr.values ?? [])]
       .map((v) => (v ? loaForAcr(v) : undefined))
       .filter((l): l is Loa => l !== undefined);
-    fromClaim = levels.reduce<Loa | undefined>((m, l) => (m === undefined || loaRank(l) < loaRank(m) ? l : m), undefined);
+    fromClaim = levels.reduce<Loa | undefined>(
+      (m, l) => (m === undefined || loaRank(l) < loaRank(m) ? l : m),
+      undefined,
+    );
   }
   if (fromValues && fromClaim) return loaRank(fromValues) > loaRank(fromClaim) ? fromValues : fromClaim;
   return fromValues ?? fromClaim;

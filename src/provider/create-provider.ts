@@ -65,7 +65,8 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     jwks: deps.signingJwks as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys, long: { signed: true }, short: { signed: true } },
     findAccount: findAccountWith(deps.accounts, clientConfigs),
-    claims: SCOPE_CLAIMS as unknown as Configuration['claims'],
+    // amr rides on the openid scope so every ID token carries it (RFC 8176).
+    claims: { ...SCOPE_CLAIMS, openid: ['sub', 'amr'] } as unknown as Configuration['claims'],
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
     acrValues: [...ACR_VALUES],
     responseTypes: ['code'],
@@ -73,8 +74,11 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
     pkce: { required: () => true },
     pairwiseIdentifier(_ctx, accountId, client) {
-      const sector = clientConfigs.get(client.clientId)?.sector_identifier ?? client.sectorIdentifier ?? client.clientId;
-      return createHmac('sha256', deps.pepper).update(`pairwise\0${sector}\0${accountId}`).digest('base64url');
+      const sector =
+        clientConfigs.get(client.clientId)?.sector_identifier ?? client.sectorIdentifier ?? client.clientId;
+      return createHmac('sha256', deps.pepper)
+        .update(`pairwise\0${sector}\0${accountId}`)
+        .digest('base64url');
     },
     features: {
       devInteractions: { enabled: false },
@@ -133,7 +137,14 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     },
     discovery: {
       service_documentation: 'https://github.com/kakehashi-id/kakehashi/tree/main/docs',
-      claims_in_verified_claims_supported: ['family_name', 'given_name', 'name', 'birthdate', 'gender', 'address'],
+      claims_in_verified_claims_supported: [
+        'family_name',
+        'given_name',
+        'name',
+        'birthdate',
+        'gender',
+        'address',
+      ],
       trust_frameworks_supported: ['jp_jpki', 'eidas', 'sg_singpass', 'demo'],
       evidence_supported: ['electronic_record'],
       verified_claims_supported: true,

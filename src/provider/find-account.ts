@@ -27,7 +27,10 @@ function wantedVerified(scope: string, claims: ClaimsRequest, all: Record<string
   return scope.split(' ').includes('verified_claims') ? new Set(Object.keys(all)) : new Set();
 }
 
-export function findAccountWith(load: AccountLoader, clients: ReadonlyMap<string, ClientConfig>): FindAccount {
+export function findAccountWith(
+  load: AccountLoader,
+  clients: ReadonlyMap<string, ClientConfig>,
+): FindAccount {
   return async (ctx, sub) => {
     const identity = await load(sub);
     if (!identity) return undefined;
@@ -36,10 +39,14 @@ export function findAccountWith(load: AccountLoader, clients: ReadonlyMap<string
       async claims(_use, scope, claims) {
         const allowed = clients.get(ctx.oidc.client?.clientId ?? '')?.allowed_claims;
         const all = identityToClaims(identity);
-        const permitted = (name: string) => !allowed || allowed.includes(name) || allowed.includes(name.split('#')[0]!);
+        const permitted = (name: string) =>
+          !allowed || allowed.includes(name) || allowed.includes(name.split('#')[0]!);
         const out: Record<string, unknown> = { sub };
         for (const [name, value] of Object.entries(all)) if (permitted(name)) out[name] = value;
-        const vc = verifiedClaims(identity, new Set([...wantedVerified(scope, claims, all)].filter(permitted)));
+        const vc = verifiedClaims(
+          identity,
+          new Set([...wantedVerified(scope, claims, all)].filter(permitted)),
+        );
         if (vc) out.verified_claims = vc;
         return out as { sub: string };
       },

@@ -34,13 +34,25 @@ export class TestBrowser {
   }
 
   /** One request, no redirect following. */
-  async request(url: string, init: { method?: string; body?: URLSearchParams | string; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(
+    url: string,
+    init: { method?: string; body?: URLSearchParams | string; headers?: Record<string, string> } = {},
+  ): Promise<Page> {
     const u = new URL(url);
-    const headers: Record<string, string> = { 'accept-language': this.acceptLanguage, accept: 'text/html', ...init.headers };
+    const headers: Record<string, string> = {
+      'accept-language': this.acceptLanguage,
+      accept: 'text/html',
+      ...init.headers,
+    };
     const cookie = this.cookieHeader(u);
     if (cookie) headers.cookie = cookie;
     if (init.body instanceof URLSearchParams) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(u, { method: init.method ?? 'GET', headers, body: init.body?.toString(), redirect: 'manual' });
+    const res = await fetch(u, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body?.toString(),
+      redirect: 'manual',
+    });
     this.store(u, res.headers);
     return { url, status: res.status, body: await res.text(), headers: res.headers };
   }
@@ -59,12 +71,21 @@ export class TestBrowser {
   }
 
   /** Submit the form whose action contains `actionPart`, with optional extra fields (e.g. the clicked button). */
-  async submit(page: Page, actionPart: string, extra: Record<string, string> = {}, stopAt?: (url: string) => boolean): Promise<Page> {
+  async submit(
+    page: Page,
+    actionPart: string,
+    extra: Record<string, string> = {},
+    stopAt?: (url: string) => boolean,
+  ): Promise<Page> {
     const forms = [...page.body.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
     const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
-    if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.body.slice(0, 2000)}`);
+    if (!form)
+      throw new Error(
+        `no form with action containing ${actionPart} on ${page.url}:\n${page.body.slice(0, 2000)}`,
+      );
     const fields = new URLSearchParams();
-    for (const m of (form[2] ?? '').matchAll(/<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g)) fields.set(decode(m[1]!), decode(m[2]!));
+    for (const m of (form[2] ?? '').matchAll(/<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g))
+      fields.set(decode(m[1]!), decode(m[2]!));
     for (const [k, v] of Object.entries(extra)) fields.set(k, v);
     const action = new URL(decode(form[1]!), page.url).href;
     return this.follow(await this.request(action, { method: 'POST', body: fields }), stopAt);
@@ -72,5 +93,10 @@ export class TestBrowser {
 }
 
 function decode(s: string): string {
-  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

@@ -34,7 +34,11 @@ export async function freePort(): Promise<number> {
 
 export async function makeClientKey(alg: 'ES256' | 'RS256' = 'ES256') {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const privateJwk = { ...(await exportJWK(privateKey)), alg, kid: `k-${Math.random().toString(36).slice(2)}` };
+  const privateJwk = {
+    ...(await exportJWK(privateKey)),
+    alg,
+    kid: `k-${Math.random().toString(36).slice(2)}`,
+  };
   const publicJwk = { ...(await exportJWK(publicKey)), alg, kid: privateJwk.kid, use: 'sig' };
   return { privateKey, privateJwk, publicJwk };
 }
@@ -73,7 +77,11 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
     ...options.config,
   };
   const checked = loadConfigObject(raw, options.env ?? {});
-  const gateway = await createGateway(checked, { env: options.env ?? {}, log: pino({ level: 'silent' }), ...(options.store && { store: options.store }) });
+  const gateway = await createGateway(checked, {
+    env: options.env ?? {},
+    log: pino({ level: 'silent' }),
+    ...(options.store && { store: options.store }),
+  });
   await gateway.listen(port, '127.0.0.1');
   return {
     gateway,
@@ -87,7 +95,11 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
 }
 
 /** A confidential client using private_key_jwt, with its key pair. */
-export async function privateKeyJwtClient(clientId: string, redirectUri: string, extra: Record<string, unknown> = {}) {
+export async function privateKeyJwtClient(
+  clientId: string,
+  redirectUri: string,
+  extra: Record<string, unknown> = {},
+) {
   const key = await makeClientKey('ES256');
   const config = {
     client_id: clientId,

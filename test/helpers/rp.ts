@@ -10,9 +10,15 @@ export interface RpClient {
 
 export async function discover(issuer: string, c: RpClient, options: { dpop?: boolean } = {}) {
   void options;
-  return oidc.discovery(new URL(issuer), c.clientId, { token_endpoint_auth_method: 'private_key_jwt' }, oidc.PrivateKeyJwt({ key: c.key.privateKey, kid: c.key.privateJwk.kid }), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  return oidc.discovery(
+    new URL(issuer),
+    c.clientId,
+    { token_endpoint_auth_method: 'private_key_jwt' },
+    oidc.PrivateKeyJwt({ key: c.key.privateKey, kid: c.key.privateJwk.kid }),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
 }
 
 export interface LoginResult {
@@ -39,9 +45,12 @@ export async function browserLogin(
   let page = await browser.follow(authUrl, atRp);
   pages.push(page);
   for (let step = 0; step < 6 && !atRp(page.url); step++) {
-    if (page.body.includes('/source/')) page = await browser.submit(page, `/source/${opts.source ?? 'demo'}`, {}, atRp);
-    else if (page.body.includes('id="demo-login"')) page = await browser.submit(page, '/a/demo/login', {}, atRp);
-    else if (page.body.includes('/consent')) page = await browser.submit(page, '/consent', { decision: opts.consent ?? 'approve' }, atRp);
+    if (page.body.includes('/source/'))
+      page = await browser.submit(page, `/source/${opts.source ?? 'demo'}`, {}, atRp);
+    else if (page.body.includes('id="demo-login"'))
+      page = await browser.submit(page, '/a/demo/login', {}, atRp);
+    else if (page.body.includes('/consent'))
+      page = await browser.submit(page, '/consent', { decision: opts.consent ?? 'approve' }, atRp);
     else throw new Error(`unexpected page ${page.url} (${page.status}):\n${page.body.slice(0, 1500)}`);
     pages.push(page);
   }

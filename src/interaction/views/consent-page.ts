@@ -15,8 +15,11 @@ export interface ConsentPageModel {
 }
 
 export function renderConsentPage(locale: Locale, m: ConsentPageModel): string {
-  const items = m.attributes.map((a) => html`<li data-attribute="${a}">${t(locale, `attr.${a}` as MessageKey)}</li>`);
-  if (m.verifiedClaims) items.push(html`<li data-attribute="verified_claims">${t(locale, 'attr.verified')}</li>`);
+  const items = m.attributes.map(
+    (a) => html`<li data-attribute="${a}">${t(locale, `attr.${a}` as MessageKey)}</li>`,
+  );
+  if (m.verifiedClaims)
+    items.push(html`<li data-attribute="verified_claims">${t(locale, 'attr.verified')}</li>`);
   const body = html`<h1>${t(locale, 'consentTitle')}</h1>
 <p>${t(locale, 'consentLead', { client: m.clientName })}</p>
 ${items.length ? html`<ul class="attributes">${items}</ul>` : html`<p>${t(locale, 'consentNone')}</p>`}

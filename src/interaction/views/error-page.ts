@@ -3,7 +3,10 @@ import { t } from '../i18n.js';
 import { html, page } from './html.js';
 
 /** The error page: OAuth error code and a safe description, never a stack trace. */
-export function renderErrorPage(locale: Locale, err: { error: string; description?: string | undefined }): string {
+export function renderErrorPage(
+  locale: Locale,
+  err: { error: string; description?: string | undefined },
+): string {
   return page(
     locale,
     t(locale, 'errorTitle'),

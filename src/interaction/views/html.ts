@@ -1,7 +1,13 @@
 /** Minimal, escaping HTML templating for the server-rendered interaction pages. */
 import type { Locale } from '../../core/adapter.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
@@ -36,7 +42,12 @@ h1{font-size:1.4rem}button,.button{font-size:1rem;padding:.6rem 1rem;margin:.3re
 button.primary{background:#0b4f9c;color:#fff;border-color:#0b4f9c}ul.sources{list-style:none;padding:0}ul.sources li{margin:.5rem 0}
 .muted{color:#555;font-size:.9rem}.error{color:#a40000}header{display:flex;justify-content:space-between;align-items:center}`;
 
-export function page(locale: Locale, title: string, body: SafeHtml, options: { langSwitch?: string } = {}): string {
+export function page(
+  locale: Locale,
+  title: string,
+  body: SafeHtml,
+  options: { langSwitch?: string } = {},
+): string {
   return `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>
 <header><strong>Kakehashi 架け橋</strong>${options.langSwitch ? `<a class="muted" href="${escapeHtml(options.langSwitch)}">${locale === 'ja' ? 'English' : '日本語'}</a>` : ''}</header>

@@ -20,5 +20,7 @@ ${s.description ? html`<div class="muted">${s.description[locale]}</div>` : ''}<
 ${items.length ? html`<ul class="sources">${items}</ul>` : html`<p class="error">${t(locale, 'noSource')}</p>`}
 <form method="post" action="/interaction/${m.uid}/abort"><input type="hidden" name="csrf" value="${m.csrf}">
 <button type="submit">${t(locale, 'cancel')}</button></form>`;
-  return page(locale, t(locale, 'title'), body, { langSwitch: `/interaction/${m.uid}?lang=${locale === 'ja' ? 'en' : 'ja'}` });
+  return page(locale, t(locale, 'title'), body, {
+    langSwitch: `/interaction/${m.uid}?lang=${locale === 'ja' ? 'en' : 'ja'}`,
+  });
 }

@@ -27,7 +27,11 @@ describe('openid-client against the gateway', () => {
     const c = await config();
     const meta = c.serverMetadata();
     expect(meta.issuer).toBe(gw.issuer);
-    expect(meta.acr_values_supported).toEqual(['urn:kakehashi:loa:low', 'urn:kakehashi:loa:substantial', 'urn:kakehashi:loa:high']);
+    expect(meta.acr_values_supported).toEqual([
+      'urn:kakehashi:loa:low',
+      'urn:kakehashi:loa:substantial',
+      'urn:kakehashi:loa:high',
+    ]);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     expect(meta.pushed_authorization_request_endpoint).toBeDefined();
     expect(meta.dpop_signing_alg_values_supported).toContain('ES256');
@@ -51,7 +55,11 @@ describe('openid-client against the gateway', () => {
     });
     const { callbackUrl } = await browserLogin(url.href, REDIRECT);
     expect(callbackUrl.searchParams.get('iss')).toBe(gw.issuer); // RFC 9207
-    const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
     const claims = tokens.claims()!;
     expect(claims.acr).toBe('urn:kakehashi:loa:substantial');
     expect(claims.amr).toEqual(['pwd']);
@@ -73,17 +81,31 @@ describe('openid-client against the gateway', () => {
     const state = oidc.randomState();
     const url = await oidc.buildAuthorizationUrlWithPAR(
       c,
-      { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state },
+      {
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+      },
       { DPoP: dpop },
     );
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
     const { callbackUrl } = await browserLogin(url.href, REDIRECT);
-    const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: dpop });
+    const tokens = await oidc.authorizationCodeGrant(
+      c,
+      callbackUrl,
+      { pkceCodeVerifier: verifier, expectedState: state },
+      undefined,
+      { DPoP: dpop },
+    );
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     const info = await oidc.fetchUserInfo(c, tokens.access_token, tokens.claims()!.sub, { DPoP: dpop });
     expect(info.sub).toBe(tokens.claims()!.sub);
     // The same token without the DPoP proof is refused.
-    const bare = await fetch(c.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const bare = await fetch(c.serverMetadata().userinfo_endpoint!, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     expect(bare.status).toBe(401);
   });
 
@@ -91,9 +113,18 @@ describe('openid-client against the gateway', () => {
     const c = await config();
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(c, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const url = oidc.buildAuthorizationUrl(c, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
     const { callbackUrl } = await browserLogin(url.href, REDIRECT);
-    const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, { pkceCodeVerifier: verifier, expectedState: state });
+    const tokens = await oidc.authorizationCodeGrant(c, callbackUrl, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
     const info = await oidc.fetchUserInfo(c, tokens.access_token, tokens.claims()!.sub);
     expect(Object.keys(info).sort()).toEqual(['sub']);
   });
