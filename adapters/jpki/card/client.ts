@@ -65,12 +65,12 @@ export class JpkiCardClient {
   async #send(
     command: Uint8Array,
     okStatuses: readonly number[] = [SW.ok],
-  ): Promise<{ data: Uint8Array; sw: number }> {
+  ): Promise<{ data: Uint8Array<ArrayBuffer>; sw: number }> {
     const res = await this.#transport.transmit(command);
     const sw = statusWord(res);
     if (sw < 0) throw new CardError('BAD_RESPONSE', 'response shorter than a status word');
     if (!okStatuses.includes(sw)) throw new CardError('SW_ERROR', `card returned ${swHex(sw)}`, { sw });
-    return { data: res.slice(0, -2), sw };
+    return { data: Uint8Array.from(res.subarray(0, -2)), sw };
   }
 
   async #selectAp(): Promise<void> {
@@ -81,7 +81,7 @@ export class JpkiCardClient {
     await this.#send(apdu([0x00, 0xa4, 0x02, 0x0c], Uint8Array.from([fid >> 8, fid & 0xff])));
   }
 
-  async #readBinary(offset: number, length: number): Promise<Uint8Array> {
+  async #readBinary(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
     const head = [0x00, 0xb0, (offset >> 8) & 0x7f, offset & 0xff];
     const command =
       length > 256
@@ -91,7 +91,7 @@ export class JpkiCardClient {
   }
 
   /** Read a DER object from the current EF: first `30 82 LL LL`, then the rest. */
-  async #readDer(): Promise<Uint8Array> {
+  async #readDer(): Promise<Uint8Array<ArrayBuffer>> {
     const head = await this.#readBinary(0, 4);
     if (head.length !== 4 || head[0] !== 0x30 || head[1] !== 0x82) {
       throw new CardError('BAD_RESPONSE', 'EF does not start with a DER SEQUENCE of two-byte length');
@@ -139,7 +139,7 @@ export class JpkiCardClient {
     throw new CardError('SW_ERROR', `VERIFY returned ${swHex(sw)}`, { sw });
   }
 
-  async #signDigestInfo(keyEf: number, data: Uint8Array): Promise<Uint8Array> {
+  async #signDigestInfo(keyEf: number, data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     await this.#selectEf(keyEf);
     const command = apdu([0x80, 0x2a, 0x00, 0x80], sha256DigestInfo(data), 0x00);
     const { data: signature } = await this.#send(command);
@@ -148,21 +148,21 @@ export class JpkiCardClient {
   }
 
   /** Auth certificate DER (EF 000A, no PIN). */
-  async readAuthCertificate(): Promise<Uint8Array> {
+  async readAuthCertificate(): Promise<Uint8Array<ArrayBuffer>> {
     await this.#selectAp();
     await this.#selectEf(EF.authCert);
     return this.#readDer();
   }
 
   /** RSASSA-PKCS1-v1_5/SHA-256 signature of `data` with the auth key (PIN: 4 digits). */
-  async signWithAuthKey(pin: string, data: Uint8Array): Promise<Uint8Array> {
+  async signWithAuthKey(pin: string, data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     await this.#selectAp();
     await this.#verifyPin('auth', pin);
     return this.#signDigestInfo(EF.authKey, data);
   }
 
   /** Sign certificate DER (EF 0001): readable only after the sign PIN is verified. */
-  async readSignCertificate(signPin: string): Promise<Uint8Array> {
+  async readSignCertificate(signPin: string): Promise<Uint8Array<ArrayBuffer>> {
     await this.#selectAp();
     await this.#verifyPin('sign', signPin);
     await this.#selectEf(EF.signCert);
@@ -170,7 +170,7 @@ export class JpkiCardClient {
   }
 
   /** RSASSA-PKCS1-v1_5/SHA-256 signature of `data` with the sign key. */
-  async signWithSignKey(signPin: string, data: Uint8Array): Promise<Uint8Array> {
+  async signWithSignKey(signPin: string, data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
     await this.#selectAp();
     await this.#verifyPin('sign', signPin);
     return this.#signDigestInfo(EF.signKey, data);

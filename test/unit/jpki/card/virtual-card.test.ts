@@ -31,7 +31,7 @@ beforeAll(async () => {
 const selectAid = (aid: Uint8Array) => Uint8Array.from([0x00, 0xa4, 0x04, 0x0c, aid.length, ...aid]);
 const sw = (r: Uint8Array) => Buffer.from(r.slice(-2)).toString('hex').toUpperCase();
 
-async function verifies(cert: X509Certificate, signature: Uint8Array): Promise<boolean> {
+async function verifies(cert: X509Certificate, signature: Uint8Array<ArrayBuffer>): Promise<boolean> {
   const key = await cert.publicKey.export({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, ['verify']);
   return crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature, data);
 }
