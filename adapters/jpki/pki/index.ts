@@ -22,5 +22,5 @@ export type { PlatformStatusResponse } from './platform-status.js';
 export type { ResponderMode } from './revocation-modes.js';
 export type { RevocationServer, RevocationServerOptions } from './revocation-server.js';
 export { startRevocationServer } from './revocation-server.js';
-export type { RevocationRecord } from './revocation-state.js';
+export type { LinkRecord, RevocationRecord } from './revocation-state.js';
 export { normalizeSerial, publicKeyBits } from './revocation-state.js';

@@ -16,7 +16,13 @@ import { answerOcspRequest, ocspError } from './ocsp-responder.js';
 import { answerPlatformStatus, LinkageState } from './platform-status.js';
 import { type CertKind, REVOCATION_PATHS, SIGNING_ALGORITHM } from './profile.js';
 import type { ResponderMode } from './revocation-modes.js';
-import { knownIssuers, normalizeSerial, type RevocationRecord, RevocationState } from './revocation-state.js';
+import {
+  knownIssuers,
+  type LinkRecord,
+  normalizeSerial,
+  type RevocationRecord,
+  RevocationState,
+} from './revocation-state.js';
 import type { CaMaterial, TestPki } from './types.js';
 
 export interface RevocationServer {
@@ -45,6 +51,8 @@ export interface RevocationServerOptions {
   now?: () => number;
   /** Pre-existing revocations (e.g. the CLI's revoked.json). */
   revoked?: readonly RevocationRecord[];
+  /** Pre-existing platform linkage (e.g. the CLI's links.json). */
+  links?: readonly LinkRecord[];
 }
 
 const MAX_BODY = 64 * 1024;
@@ -93,6 +101,16 @@ export async function startRevocationServer(
   const state = new RevocationState();
   for (const record of options.revoked ?? []) state.add(record, now());
   const links = new LinkageState();
+  for (const link of options.links ?? []) {
+    const auth = normalizeSerial(link.authSerialHex);
+    if (link.signSerialHex) links.signToAuth.set(normalizeSerial(link.signSerialHex), auth);
+    if (link.previousAuth) {
+      links.previousAuth.set(auth, {
+        issuer: link.previousAuth.issuer,
+        serial: normalizeSerial(link.previousAuth.serialHex),
+      });
+    }
+  }
   let mode: ResponderMode = 'good';
   let rogue: Promise<CaMaterial> | undefined;
   const requestCount = { ocsp: 0, crl: 0, platform: 0 };

@@ -16,6 +16,13 @@ export interface RevocationRecord {
   revokedAt?: string;
 }
 
+/** A platform linkage record as persisted by the CLI (`links.json`). */
+export interface LinkRecord {
+  authSerialHex: string;
+  signSerialHex?: string;
+  previousAuth?: { issuer: string; serialHex: string };
+}
+
 /** One CA generation with the hashes an OCSP CertID may use for it. */
 export interface KnownIssuer {
   kind: CertKind;
