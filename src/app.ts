@@ -9,15 +9,21 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
-import { sourceCatalog } from '../adapters/index.js';
-import type { ClientConfig, GatewayConfig } from '../config/schema.js';
+import { sourceCatalog, targetCatalog } from '../adapters/index.js';
+import { type ClientConfig, type GatewayConfig, clientSchema } from '../config/schema.js';
 import { createAuditLog } from './audit/audit-log.js';
 import { createIdentityVault } from './core/account.js';
-import type { AdapterContext, InteractionControl, SealedStore, SourceInstance } from './core/adapter.js';
+import type {
+  AdapterContext,
+  InteractionControl,
+  SealedStore,
+  SourceInstance,
+  TargetInstance,
+} from './core/adapter.js';
 import type { AuditEventInput } from './core/audit-event.js';
 import { createLogger } from './core/logger.js';
 import { createDemoRpRouter } from './demo-rp/router.js';
-import type { CheckedConfig } from './config/check-config.js';
+import { type CheckedConfig, ConfigError } from './config/check-config.js';
 import { errorHandler, securityHeaders } from './http/middleware.js';
 import { createMetrics } from './http/metrics.js';
 import { createInteractionHub } from './interaction/hub.js';
@@ -107,7 +113,70 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   const metrics = createMetrics();
   const vault = createIdentityVault(sealed, config.ttl.grant);
 
+  // The hub's InteractionControl exists only once the provider does; adapters get a late-bound handle.
+  let hubControl: InteractionControl | undefined;
+  const control: InteractionControl = {
+    current: (req, res) => hubControl!.current(req, res),
+    finish: (req, res, identity) => hubControl!.finish(req, res, identity),
+    fail: (req, res, error) => hubControl!.fail(req, res, error),
+  };
+  const makeContext = (name: string, kind: 'source' | 'target'): AdapterContext => ({
+    instanceId: name,
+    baseUrl: `${config.issuer}/a/${name}`,
+    issuer: config.issuer,
+    devMode: config.devMode,
+    log: log.child({ component: `${kind}:${name}` }),
+    now,
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    fetch: globalThis.fetch,
+    store: {
+      get: (k) => store.get(`a:${name}`, k),
+      set: (k, v, ttl) => store.set(`a:${name}`, k, v, ttl),
+      setIfAbsent: (k, v, ttl) => store.setIfAbsent(`a:${name}`, k, v, ttl),
+      take: (k) => store.take(`a:${name}`, k),
+      delete: (k) => store.delete(`a:${name}`, k),
+    },
+    sealed: {
+      put: (ns, k, v, ttl) => sealed.put(`${name}:${ns}`, k, v, ttl),
+      get: (ns, k) => sealed.get(`${name}:${ns}`, k),
+      take: (ns, k) => sealed.take(`${name}:${ns}`, k),
+      delete: (ns, k) => sealed.delete(`${name}:${ns}`, k),
+    },
+    keys: { keyPair: (purpose, alg) => keys.adapterKeyPair(`${name}:${purpose}`, alg) },
+    interactions: control,
+    audit,
+    accounts: { load: (accountId) => vault.load(accountId) },
+  });
+
+  // Targets first: they contribute clients and provider features.
+  const targets = new Map<string, TargetInstance>();
+  const clientOwner = new Map<string, TargetInstance>();
   const clients: ClientConfig[] = [...config.clients];
+  const providerFeatures: Record<string, unknown> = {};
+  for (const entry of config.targets) {
+    const adapter = targetCatalog[entry.adapter];
+    if (!adapter) continue; // checkConfig refused unknown adapters already
+    const instance = await adapter.create(
+      checked.adapterOptions.get(entry.name),
+      makeContext(entry.name, 'target'),
+    );
+    targets.set(entry.name, instance);
+    for (const [i, c] of (instance.clients ?? []).entries()) {
+      const parsed = clientSchema.safeParse(c);
+      if (!parsed.success) {
+        throw new ConfigError(
+          parsed.error.issues.map((issue) => ({
+            path: `targets(${entry.name}).clients[${i}].${issue.path.join('.')}`,
+            message: issue.message,
+          })),
+        );
+      }
+      clients.push(parsed.data);
+      clientOwner.set(parsed.data.client_id, instance);
+    }
+    Object.assign(providerFeatures, instance.providerFeatures);
+  }
+
   const demoRpRedirect = `${config.issuer}/demo-rp/callback`;
   let demoRpKey: Awaited<ReturnType<KeyStore['adapterKeyPair']>> | undefined;
   if (config.demoRp.enabled) {
@@ -124,7 +193,14 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
       dev_only: true,
     });
   }
-  const clientMap = new Map(clients.map((c) => [c.client_id, c]));
+  const clientMap = new Map<string, ClientConfig>();
+  for (const c of clients) {
+    if (clientMap.has(c.client_id))
+      throw new ConfigError([
+        { path: 'clients', message: `duplicate client_id "${c.client_id}" (config, targets or demo RP)` },
+      ]);
+    clientMap.set(c.client_id, c);
+  }
 
   const provider = createProvider(config, {
     store,
@@ -133,6 +209,8 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     pepper: keys.pepper(),
     accounts: (id) => vault.load(id),
     clients,
+    clientOwner,
+    features: providerFeatures,
   });
   provider.on('access_token.issued', (token) => {
     metrics.recordTokenIssued(clientMap.get(token.clientId ?? '')?.profile ?? 'unknown');
@@ -157,6 +235,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     now,
     onLogin: ({ source, outcome, durationSeconds }) => metrics.recordLogin(source, outcome, durationSeconds),
   });
+  hubControl = hub.control;
 
   const app = express();
   app.disable('x-powered-by');
@@ -182,36 +261,17 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   app.get('/metrics', metrics.handler);
   app.use(hub.router);
 
-  const control: InteractionControl = hub.control;
   for (const entry of config.sources) {
     const adapter = sourceCatalog[entry.adapter];
     if (!adapter) continue; // checkConfig refused unknown adapters already
-    const instanceLog = log.child({ source: entry.name });
-    const ctx: AdapterContext = {
-      instanceId: entry.name,
-      baseUrl: `${config.issuer}/a/${entry.name}`,
-      issuer: config.issuer,
-      devMode: config.devMode,
-      log: instanceLog,
-      now,
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-      fetch: globalThis.fetch,
-      store: {
-        get: (k) => store.get(`a:${entry.name}`, k),
-        set: (k, v, ttl) => store.set(`a:${entry.name}`, k, v, ttl),
-        setIfAbsent: (k, v, ttl) => store.setIfAbsent(`a:${entry.name}`, k, v, ttl),
-        take: (k) => store.take(`a:${entry.name}`, k),
-        delete: (k) => store.delete(`a:${entry.name}`, k),
-      },
-      sealed,
-      keys: { keyPair: (purpose, alg) => keys.adapterKeyPair(`${entry.name}:${purpose}`, alg) },
-      interactions: control,
-      audit,
-    };
-    const instance = await adapter.create(checked.adapterOptions.get(entry.name), ctx);
+    const instance = await adapter.create(
+      checked.adapterOptions.get(entry.name),
+      makeContext(entry.name, 'source'),
+    );
     sources.set(entry.name, instance);
     if (instance.router) app.use(`/a/${entry.name}`, instance.router);
   }
+  for (const [name, instance] of targets) if (instance.router) app.use(`/a/${name}`, instance.router);
 
   if (config.demoRp.enabled && demoRpKey) {
     app.use(
@@ -266,7 +326,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
           setTimeout(() => s.closeAllConnections(), 10_000).unref();
         });
       }
-      for (const instance of sources.values()) await instance.close?.();
+      for (const instance of [...sources.values(), ...targets.values()]) await instance.close?.();
       if (!deps.store) await store.close();
     },
   };

@@ -81,6 +81,8 @@ export interface AdapterContext {
   readonly interactions: InteractionControl;
   /** Record a security event (pseudonymous ids only). */
   readonly audit: (event: AuditEventInput) => Promise<void>;
+  /** The sealed canonical identity behind an account id (for targets issuing from a hub login). */
+  readonly accounts: { load(accountId: string): Promise<CanonicalIdentity | undefined> };
 }
 
 export interface SourceInstance {
@@ -112,11 +114,35 @@ export interface ClaimContribution {
   readonly claims: readonly string[];
 }
 
+/**
+ * OAuth client metadata a target registers at the hub (same fields as a `clients[]` config entry,
+ * see config/schema.ts `clientSchema`); validated by the core when the gateway starts.
+ */
+export type TargetClient = Readonly<Record<string, unknown>> & { readonly client_id: string };
+
 export interface TargetInstance {
+  /** Routes of the target, mounted at `/a/<instanceId>` (e.g. SAML SSO and metadata). */
   readonly router?: Router;
   readonly claims?: readonly ClaimContribution[];
-  /** Extra claims for ID tokens/userinfo, from the canonical identity and the client. */
-  mapClaims?(identity: CanonicalIdentity, clientId: string, requested: readonly string[]): Record<string, unknown>;
+  /**
+   * Clients the target registers at the hub: its internal relying party (a SAML IdP or credential issuer
+   * logging the user in through the hub), or the relying parties it serves with its own profile.
+   * The target then "owns" these client ids: `mapClaims` and `formatSubject` apply to them.
+   */
+  readonly clients?: readonly TargetClient[];
+  /**
+   * Reshape the claims released to a client this target owns (after scope, consent and allowed_claims filtering
+   * of the standard claims). Receives the canonical identity and the standard claims; returns the claims to release.
+   */
+  mapClaims?(
+    identity: CanonicalIdentity,
+    clientId: string,
+    standard: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown>;
+  /** Reformat the pairwise `sub` for a client this target owns (e.g. Singpass `u=<uuid>`). Must stay deterministic. */
+  formatSubject?(pairwiseSub: string, clientId: string): string;
+  /** oidc-provider `features` entries this target needs (e.g. `openid4vci`), merged into the hub's configuration. */
+  readonly providerFeatures?: Readonly<Record<string, unknown>>;
   close?(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientConfig, GatewayConfig } from '../../config/schema.js';
+import type { TargetInstance } from '../core/adapter.js';
 import type { Store } from '../storage/store.js';
 import { ACR_VALUES } from '../core/loa.js';
 import { renderErrorPage } from '../interaction/views/error-page.js';
@@ -23,6 +24,10 @@ export interface ProviderDeps {
   accounts: AccountLoader;
   /** Clients to register, e.g. config clients plus the demo RP. */
   clients: readonly ClientConfig[];
+  /** Target adapters owning some clients (claim shaping, subject format). */
+  clientOwner?: ReadonlyMap<string, TargetInstance>;
+  /** Extra oidc-provider features contributed by targets. */
+  features?: Readonly<Record<string, unknown>>;
 }
 
 const FAPI2_CODE_TTL = 60;
@@ -64,7 +69,7 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     clients: deps.clients.map(toClientMetadata) as unknown as Configuration['clients'],
     jwks: deps.signingJwks as Configuration['jwks'],
     cookies: { keys: deps.cookieKeys, long: { signed: true }, short: { signed: true } },
-    findAccount: findAccountWith(deps.accounts, clientConfigs),
+    findAccount: findAccountWith(deps.accounts, clientConfigs, deps.clientOwner),
     // amr rides on the openid scope so every ID token carries it (RFC 8176).
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'amr'] } as unknown as Configuration['claims'],
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
@@ -96,6 +101,7 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: { enabled: false },
+      ...deps.features,
     } as Configuration['features'],
     ttl: {
       AuthorizationCode: (_ctx, _token, client) =>

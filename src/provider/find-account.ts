@@ -5,6 +5,7 @@
  */
 import type { Account, ClaimsParameterMember, FindAccount } from 'oidc-provider';
 import type { ClientConfig } from '../../config/schema.js';
+import type { TargetInstance } from '../core/adapter.js';
 import type { CanonicalIdentity } from '../core/identity.js';
 import { identityToClaims, verifiedClaims } from './claims.js';
 
@@ -30,6 +31,7 @@ function wantedVerified(scope: string, claims: ClaimsRequest, all: Record<string
 export function findAccountWith(
   load: AccountLoader,
   clients: ReadonlyMap<string, ClientConfig>,
+  owners?: ReadonlyMap<string, TargetInstance>,
 ): FindAccount {
   return async (ctx, sub) => {
     const identity = await load(sub);
@@ -48,6 +50,9 @@ export function findAccountWith(
           new Set([...wantedVerified(scope, claims, all)].filter(permitted)),
         );
         if (vc) out.verified_claims = vc;
+        const clientId = ctx.oidc.client?.clientId ?? '';
+        const owner = owners?.get(clientId);
+        if (owner?.mapClaims) return { ...owner.mapClaims(identity, clientId, out), sub } as { sub: string };
         return out as { sub: string };
       },
     };
