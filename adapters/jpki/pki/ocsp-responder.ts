@@ -15,9 +15,9 @@ import {
   RevokedInfo,
   SingleResponse,
 } from '@peculiar/asn1-ocsp';
-import { sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
+import { id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Certificate, CRLReason, type Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CRLReason, type Extension } from '@peculiar/asn1-x509';
 import type { ResponderMode } from './revocation-modes.js';
 import {
   type KnownIssuer,
@@ -28,6 +28,11 @@ import {
 import type { CaMaterial } from './types.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+/**
+ * sha256WithRSAEncryption built from the OID: the `sha256WithRSAEncryption` constant of
+ * @peculiar/asn1-rsa 2.11.1 carries 1.2.840.113549.1.1.16 (sha512-256WithRSA) by mistake.
+ */
+const SHA256_WITH_RSA = new AlgorithmIdentifier({ algorithm: id_sha256WithRSAEncryption, parameters: null });
 const HASH_OIDS: Record<string, string> = { '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.1': 'sha256' };
 
 export interface OcspContext {
@@ -128,7 +133,7 @@ export async function answerOcspRequest(der: ArrayBuffer, ctx: OcspContext): Pro
   const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', signer.privateKey, tbsDer);
   const basic = new BasicOCSPResponse({
     tbsResponseData: tbs,
-    signatureAlgorithm: sha256WithRSAEncryption,
+    signatureAlgorithm: SHA256_WITH_RSA,
     signature,
     ...(includeCert ? { certs: [AsnConvert.parse(signer.certificate.rawData, Certificate)] } : {}),
   });

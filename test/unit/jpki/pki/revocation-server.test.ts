@@ -123,6 +123,7 @@ describe('OCSP responder', () => {
     expect(a.signer?.serialNumber).toBe(pki.authOcspResponder.certificate.serialNumber);
     expect(await a.signer?.verify({ publicKey: pki.authCa.certificate, signatureOnly: true })).toBe(true);
     expect(await signatureValid(a.basic as BasicOCSPResponse, a.signer as X509Certificate)).toBe(true);
+    expect(a.basic?.signatureAlgorithm.algorithm).toBe('1.2.840.113549.1.1.11');
     const r = a.basic?.tbsResponseData.responses[0];
     expect((r?.nextUpdate?.getTime() ?? 0) - (r?.thisUpdate.getTime() ?? 0)).toBe(3600_000);
   });
