@@ -1,0 +1,86 @@
+/**
+ * Configuration of the JPKI source. Trust anchors are pinned here (PEM text or
+ * PEM file paths) and nowhere else: the card's own CA files are never trusted.
+ */
+import 'reflect-metadata';
+import { readFile } from 'node:fs/promises';
+import { PemConverter, X509Certificate } from '@peculiar/x509';
+import { z } from 'zod';
+import { GatewayError } from '../../src/core/errors.js';
+import { isUsableAnchor, JPKI_POLICY } from './verify/chain.js';
+
+const oid = z.string().regex(/^[0-2](\.(0|[1-9]\d*))+$/);
+const httpUrl = z.url({ protocol: /^https?$/ });
+/** Each entry: PEM text (one or more certificates) or the path of a PEM file. */
+const anchorList = z.array(z.string().min(1).max(100_000)).min(1).max(32);
+
+export const jpkiOptionsSchema = z
+  .object({
+    /** User-authentication CA roots (all generations in use). */
+    authAnchors: anchorList,
+    /** Digital-signature CA roots (all generations in use). */
+    signAnchors: anchorList,
+    policies: z
+      .object({
+        auth: z.array(oid).min(1).default([JPKI_POLICY.auth]),
+        /** Production only by default; add JPKI_POLICY.signTest for J-LIS test cards and the test PKI. */
+        sign: z.array(oid).min(1).default([JPKI_POLICY.signProduction]),
+      })
+      .strict()
+      .prefault({}),
+    revocation: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('ocsp'), url: httpUrl.optional() }).strict(),
+      z.object({ kind: z.literal('crl'), url: httpUrl.optional() }).strict(),
+      z.object({ kind: z.literal('platform'), url: httpUrl }).strict(),
+    ]),
+    /** When the status service cannot be reached: refuse the login (default) or let it through, recorded in the identity. */
+    onUnreachable: z.enum(['refuse', 'allow']).default('refuse'),
+    challengeTtlSeconds: z.number().int().min(30).max(900).default(120),
+    /** Upper bound for caching good OCSP answers and CRLs. */
+    cacheMaxSeconds: z.number().int().min(0).max(86_400).default(3600),
+    /** Platform-operator API for certificate linkage when revocation is not `platform` (which links too). */
+    linkage: z.object({ url: httpUrl }).strict().optional(),
+    /** Refuse a signing certificate whose link to the authentication certificate nobody can confirm. */
+    requireHolderLinkage: z.boolean().default(true),
+    /** Dev only: a button that plays a virtual card from this directory server-side. */
+    demo: z
+      .object({ cardsDir: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type JpkiOptions = z.infer<typeof jpkiOptionsSchema>;
+export type JpkiOptionsInput = z.input<typeof jpkiOptionsSchema>;
+
+function configError(message: string, cause?: unknown): GatewayError {
+  return new GatewayError('ERR_JPKI_CONFIG', message, { oauth: 'server_error', status: 500, cause });
+}
+
+/** Load and check pinned anchors: each must be a CA certificate allowed to sign certificates. */
+export async function loadAnchors(entries: readonly string[]): Promise<X509Certificate[]> {
+  const anchors: X509Certificate[] = [];
+  for (const entry of entries) {
+    const text = entry.includes('-----BEGIN')
+      ? entry
+      : await readFile(entry, 'utf8').catch((e: unknown) => {
+          throw configError('a JPKI trust anchor file cannot be read', e);
+        });
+    let blocks: ArrayBuffer[];
+    try {
+      blocks = PemConverter.decode(text);
+    } catch (e) {
+      throw configError('a JPKI trust anchor is not PEM', e);
+    }
+    if (blocks.length === 0) throw configError('a JPKI trust anchor entry holds no certificate');
+    for (const der of blocks) {
+      const cert = new X509Certificate(der);
+      // Validity is checked per login (an old generation may expire while configured); here only the CA profile.
+      if (!isUsableAnchor(cert, cert.notBefore.getTime())) {
+        throw configError('a JPKI trust anchor is not a CA certificate with keyCertSign');
+      }
+      anchors.push(cert);
+    }
+  }
+  return anchors;
+}
