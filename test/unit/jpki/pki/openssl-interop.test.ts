@@ -68,8 +68,8 @@ describe.skipIf(!available)('OpenSSL interop', () => {
     expect(sign.out).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(sign.out).toMatch(/Certificate Policies: critical\s+Policy: 1\.2\.392\.200149\.8\.5\.1\.0\.20/);
     expect(sign.out).toContain('othername: 1.2.392.200149.8.5.5.1::山田\u3000太郎');
-    expect(sign.out).toContain('OCSP - URI:' + server.ocspUrl('sign'));
-    expect(sign.out).toContain('URI:' + server.crlUrl('sign'));
+    expect(sign.out).toContain(`OCSP - URI:${server.ocspUrl('sign')}`);
+    expect(sign.out).toContain(`URI:${server.crlUrl('sign')}`);
     const ca = await openssl(['x509', '-in', f('auth-ca.pem'), '-noout', '-text']);
     expect(ca.out).toMatch(/CA:TRUE/);
     expect(ca.out).toMatch(/Certificate Sign, CRL Sign/);
