@@ -1,0 +1,106 @@
+/**
+ * Two gateway processes share one Redis: the user logs in on instance A, the RP
+ * exchanges the code and calls userinfo on instance B. Afterwards, no personal
+ * attribute of the test identity sits in plaintext anywhere in Redis.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { browserLogin, discover } from '../../helpers/rp.js';
+import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+
+const haveRedis = await redisAvailable();
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const prefix = `kakehashi-test-${randomBytes(4).toString('hex')}:`;
+let a: GatewayProcess;
+let b: GatewayProcess;
+let issuer: string;
+let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
+
+describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
+  beforeAll(async () => {
+    rp = await privateKeyJwtClient('rp-multi', REDIRECT);
+    const [portA, portB] = [await freePort(), await freePort()];
+    issuer = `http://127.0.0.1:${portA}`;
+    const secrets = await sharedSecrets();
+    const base = {
+      issuer,
+      devMode: true,
+      keys: { source: 'env' },
+      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
+      clients: [rp.config],
+      log: { level: 'silent' },
+    };
+    [a, b] = await Promise.all([
+      spawnGateway(
+        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
+        secrets,
+      ),
+      spawnGateway(
+        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
+        secrets,
+      ),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    const r = new Redis(REDIS_URL);
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length) await r.del(...keys);
+    r.disconnect();
+  });
+
+  it('logs in on A and serves token and userinfo from B', async () => {
+    const config = await discover(issuer, rp);
+    // Route token and userinfo calls to instance B (as a load balancer might).
+    config[oidc.customFetch] = (url, options) => {
+      const u = new URL(url);
+      if (u.pathname === '/token' || u.pathname === '/me') u.host = new URL(b.url).host;
+      return fetch(u, options as RequestInit);
+    };
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const authUrl = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile address',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    expect(authUrl.host).toBe(new URL(a.url).host);
+    const { callbackUrl } = await browserLogin(authUrl.href, REDIRECT);
+    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(info.family_name).toBe('架橋');
+    expect(info.birthdate).toBe('1990-04-01');
+
+    // Nothing personal in plaintext anywhere under our prefix.
+    const r = new Redis(REDIS_URL);
+    try {
+      const keys = await r.keys(`${prefix}*`);
+      expect(keys.length).toBeGreaterThan(5);
+      let dump = '';
+      for (const k of keys) {
+        const type = await r.type(k);
+        if (type === 'string') dump += await r.get(k);
+        else if (type === 'set') dump += (await r.smembers(k)).join('\n');
+        else if (type === 'zset') dump += (await r.zrange(k, 0, -1)).join('\n');
+        else if (type === 'hash') dump += JSON.stringify(await r.hgetall(k));
+        else if (type === 'list') dump += (await r.lrange(k, 0, -1)).join('\n');
+      }
+      expect(dump).toContain('login.success'); // the audit log is there, so the scan sees real data
+      for (const secret of ['架橋', '花子', 'カケハシ', 'Hanako', '1990-04-01', '千代田', '霞が関'])
+        expect(dump).not.toContain(secret);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
