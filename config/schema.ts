@@ -67,8 +67,8 @@ export const configSchema = z
     issuer: url.describe('Public issuer URL of the OpenID Provider (no trailing slash).'),
     listen: z
       .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(3000),
+        host: z.string().default('127.0.0.1').describe('Interface to bind.'),
+        port: z.number().int().min(0).max(65535).default(3000).describe('TCP port (0 = any free port).'),
       })
       .strict()
       .prefault({}),
@@ -82,12 +82,20 @@ export const configSchema = z
       .describe('Allows dev-only settings (generated keys, demo source, demo RP). Refused in production.'),
     store: z
       .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('sqlite'), path: z.string().optional() }).strict(),
         z
           .object({
-            kind: z.literal('redis'),
-            url: z.string().regex(/^rediss?:\/\//),
-            keyPrefix: z.string().optional(),
+            kind: z.literal('sqlite').describe('Embedded store, survives restarts.'),
+            path: z.string().optional().describe('Default <dataDir>/kakehashi.sqlite.'),
+          })
+          .strict(),
+        z
+          .object({
+            kind: z.literal('redis').describe('Shared store for several instances.'),
+            url: z
+              .string()
+              .regex(/^rediss?:\/\//)
+              .describe('redis:// or rediss:// URL; use ${env:NAME} for credentials.'),
+            keyPrefix: z.string().optional().describe('Default "kakehashi:".'),
           })
           .strict(),
       ])
@@ -95,35 +103,60 @@ export const configSchema = z
     keys: z
       .discriminatedUnion('source', [
         z
-          .object({ source: z.literal('generate'), alg: z.enum(['ES256', 'RS256']).default('ES256') })
+          .object({
+            source: z
+              .literal('generate')
+              .describe('Dev only: keys generated on first start into <dataDir>/keys.'),
+            alg: z.enum(['ES256', 'RS256']).default('ES256').describe('Default ID token signing algorithm.'),
+          })
           .strict(),
         z
           .object({
             source: z.literal('files'),
-            signingKeys: z.array(z.string()).min(1),
-            sealKeyFile: z.string(),
+            signingKeys: z
+              .array(z.string())
+              .min(1)
+              .describe('Private JWK/JWKS or PKCS#8 PEM files; per alg the first signs.'),
+            sealKeyFile: z.string().describe('base64url 32-byte AES keys, first current, rest previous.'),
             cookieKeysFile: z.string().optional(),
             pepperFile: z.string().optional(),
           })
           .strict(),
-        z.object({ source: z.literal('env') }).strict(),
+        z
+          .object({
+            source: z
+              .literal('env')
+              .describe(
+                'KAKEHASHI_SIGNING_KEYS, KAKEHASHI_SEAL_KEY, KAKEHASHI_COOKIE_KEYS, KAKEHASHI_PEPPER.',
+              ),
+          })
+          .strict(),
       ])
       .default({ source: 'generate', alg: 'ES256' }),
     ttl: z
       .object({
-        authorizationCode: seconds.max(600).default(60),
+        authorizationCode: seconds
+          .max(600)
+          .default(60)
+          .describe('Seconds; FAPI 2.0 clients are capped at 60.'),
         accessToken: seconds.default(600),
         idToken: seconds.default(600),
-        refreshToken: seconds.default(86_400),
+        refreshToken: seconds.default(86_400).describe('Seconds; issued only with the offline_access scope.'),
         session: seconds.default(3_600),
         interaction: seconds.default(600),
-        grant: seconds.default(86_400),
+        grant: seconds.default(86_400).describe('Seconds; the sealed identity expires with it.'),
       })
       .strict()
       .prefault({}),
-    clients: z.array(clientSchema).default([]),
-    sources: z.array(adapterEntrySchema).default([]),
-    targets: z.array(adapterEntrySchema).default([]),
+    clients: z.array(clientSchema).default([]).describe('Registered relying parties.'),
+    sources: z
+      .array(adapterEntrySchema)
+      .default([])
+      .describe('Identity sources offered on the login page, in order.'),
+    targets: z
+      .array(adapterEntrySchema)
+      .default([])
+      .describe('Outbound protocol adapters (SAML IdP, credential issuer, profiles).'),
     ui: z
       .object({
         defaultLocale: z.enum(['ja', 'en']).default('ja'),
