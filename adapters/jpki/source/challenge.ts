@@ -76,8 +76,9 @@ export async function createChallenge(
     challenge: Buffer.from(challengeBytes(base, nonce)).toString('base64url'),
     signing: needsSigning(interaction),
   };
-  // The status outlives the challenge so the browser can still learn the outcome.
-  await ctx.store.set(challengeKey(id), record, ttlSeconds);
+  // Records outlive `exp` so a late answer is told "expired" rather than "unknown", and the
+  // browser can still learn the outcome; `exp` itself is enforced by the routes.
+  await ctx.store.set(challengeKey(id), record, ttlSeconds + 60);
   const status: LoginStatus = { state: 'pending', uid: interaction.uid, signing: record.signing, exp };
   await ctx.store.set(statusKey(id), status, ttlSeconds + 300);
   return { id, record };

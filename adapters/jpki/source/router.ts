@@ -138,16 +138,14 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
     if (!status || status.uid !== interaction.uid) {
       return ctx.interactions.fail(req, res, jpkiError('ERR_JPKI_CHALLENGE_MISMATCH'));
     }
-    res
-      .type('html')
-      .send(
-        await renderWaitingPage({
-          locale: interaction.locale,
-          ...urls(id),
-          expiresAt: status.exp,
-          signing: status.signing,
-        }),
-      );
+    res.type('html').send(
+      await renderWaitingPage({
+        locale: interaction.locale,
+        ...urls(id),
+        expiresAt: status.exp,
+        signing: status.signing,
+      }),
+    );
   });
 
   router.get('/finish/:id', async (req, res) => {

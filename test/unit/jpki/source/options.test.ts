@@ -1,0 +1,66 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jpkiOptionsSchema, loadAnchors } from '../../../../adapters/jpki/options.js';
+import { createTestPki, issueCard, TEST_HOLDERS, type TestPki } from '../../../../adapters/jpki/pki/index.js';
+import { JPKI_POLICY } from '../../../../adapters/jpki/verify/chain.js';
+
+let pki: TestPki;
+let dir: string;
+
+beforeAll(async () => {
+  pki = await createTestPki({ generations: 2 });
+  dir = await mkdtemp(join(tmpdir(), 'jpki-anchors-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('jpkiOptionsSchema', () => {
+  const base = { authAnchors: ['a.pem'], signAnchors: ['s.pem'], revocation: { kind: 'ocsp' } };
+
+  it('fills defaults: production policies, refuse when unreachable, 120 s challenges', () => {
+    expect(jpkiOptionsSchema.parse(base)).toMatchObject({
+      policies: { auth: [JPKI_POLICY.auth], sign: [JPKI_POLICY.signProduction] },
+      onUnreachable: 'refuse',
+      challengeTtlSeconds: 120,
+      cacheMaxSeconds: 3600,
+      requireHolderLinkage: true,
+    });
+  });
+
+  it('is strict and needs a URL for the platform', () => {
+    expect(jpkiOptionsSchema.safeParse({ ...base, extra: 1 }).success).toBe(false);
+    expect(jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'platform' } }).success).toBe(false);
+    expect(
+      jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'ocsp', url: 'ldap://x' } }).success,
+    ).toBe(false);
+    expect(jpkiOptionsSchema.safeParse({ ...base, authAnchors: [] }).success).toBe(false);
+  });
+});
+
+describe('loadAnchors', () => {
+  it('reads PEM text and PEM files with several generations', async () => {
+    const file = join(dir, 'auth.pem');
+    await writeFile(file, pki.authCaGenerations.map((g) => g.certificate.toString('pem')).join('\n'));
+    const fromFile = await loadAnchors([file]);
+    expect(fromFile.map((c) => c.serialNumber)).toEqual(
+      pki.authCaGenerations.map((g) => g.certificate.serialNumber),
+    );
+    const fromText = await loadAnchors([pki.signCa.certificate.toString('pem')]);
+    expect(fromText[0]?.equal(pki.signCa.certificate)).toBe(true);
+  });
+
+  it('refuses a non-CA certificate, a missing file and non-PEM text', async () => {
+    const card = await issueCard(pki, TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number]);
+    await expect(loadAnchors([card.auth.certificate.toString('pem')])).rejects.toMatchObject({
+      code: 'ERR_JPKI_CONFIG',
+    });
+    await expect(loadAnchors([join(dir, 'missing.pem')])).rejects.toMatchObject({ code: 'ERR_JPKI_CONFIG' });
+    const junk = join(dir, 'junk.pem');
+    await writeFile(junk, 'hello');
+    await expect(loadAnchors([junk])).rejects.toMatchObject({ code: 'ERR_JPKI_CONFIG' });
+  });
+});
