@@ -212,8 +212,8 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     clientOwner,
     features: providerFeatures,
   });
-  provider.on('access_token.issued', (token) => {
-    metrics.recordTokenIssued(clientMap.get(token.clientId ?? '')?.profile ?? 'unknown');
+  provider.on('grant.success', (ctx) => {
+    metrics.recordTokenIssued(clientMap.get(ctx.oidc.client?.clientId ?? '')?.profile ?? 'unknown');
   });
   provider.on('server_error', (_ctx, err) =>
     log.error({ err: { name: err.name } }, 'oidc-provider server error'),
