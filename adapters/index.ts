@@ -4,6 +4,7 @@
  */
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
+import { jpkiSource } from './jpki/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: options types differ per adapter; each validates its own.
 type AnySource = SourceAdapter<any>;
@@ -12,6 +13,7 @@ type AnyTarget = TargetAdapter<any>;
 
 export const sourceCatalog: Readonly<Record<string, AnySource>> = {
   demo: demoSource,
+  jpki: jpkiSource,
 };
 
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {};

@@ -16,6 +16,14 @@ commands:
                                    make a new active signing key; the old one stays published
   keys list [--config FILE]        show published signing keys
   audit verify [--config FILE]     verify the hash chain of the audit log
+
+test PKI and virtual My Number Cards (development only; default --dir data/jpki):
+  pki init [--dir DIR]             create TEST J-LIS-style roots and virtual cards
+  pki serve [--dir DIR]            run the test OCSP responder / CRL publisher / platform status API
+  pki revoke <card-id> [--dir DIR] revoke a virtual card's certificates
+  pki renew <card-id> [--dir DIR]  renew a virtual card (new keys and serials, old ones superseded)
+  card sign <challenge-url> [--card ID] [--pin PIN] [--sign-pin PIN] [--dir DIR]
+                                   answer a login challenge with a virtual card (the card client)
 `;
 
 type Out = (line: string) => void;
@@ -32,6 +40,10 @@ export async function runCli(
       config: { type: 'string', short: 'c' },
       demo: { type: 'boolean' },
       alg: { type: 'string' },
+      dir: { type: 'string' },
+      card: { type: 'string' },
+      pin: { type: 'string' },
+      'sign-pin': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -47,8 +59,31 @@ export async function runCli(
     switch (`${cmd}${sub ? ` ${sub}` : ''}`) {
       case 'start': {
         const { startGateway } = await import('./main.js');
+        if (values.demo) {
+          const { prepareDemo } = await import('./cli/demo.js');
+          await prepareDemo(loadConfigFile(configFile, process.env).config.dataDir, out);
+        }
         await startGateway(configFile, { print: out });
         return -1; // keep running
+      }
+      case 'pki init':
+      case 'pki revoke':
+      case 'pki renew':
+      case 'pki serve':
+      case 'card sign': {
+        const { runPkiCommand } = await import('./cli/pki.js');
+        return await runPkiCommand(
+          `${cmd} ${sub}`,
+          positionals.slice(2),
+          {
+            dir: values.dir ?? resolve('data/jpki'),
+            card: values.card,
+            pin: values.pin,
+            signPin: values['sign-pin'],
+          },
+          out,
+          err,
+        );
       }
       case 'config check': {
         const checked = loadConfigFile(configFile, process.env);
