@@ -1,0 +1,85 @@
+/** Shared fixtures for the EUDI tests: a JPKI-style identity, an issuer with its test chain, holder keys. */
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { AdapterStore } from '../../../src/core/adapter.js';
+import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
+import { createMemoryStore } from '../../../src/storage/memory-store.js';
+import {
+  createIssuerSigner,
+  createTestIssuerChain,
+  type IssuerSigner,
+} from '../../../adapters/eudi/issuer/issuer-key.js';
+
+export const ISSUER = 'https://issuer.kakehashi.test';
+
+/** What a JPKI login yields (fictional person; the Individual Number is never part of it). */
+export function jpkiIdentity(now = Math.floor(Date.now() / 1000)): CanonicalIdentity {
+  return parseCanonicalIdentity({
+    subject: { id: 'jpki-pseudonym-0001', issuer: 'jpki' },
+    authentication: {
+      source: 'jpki',
+      loa: 'high',
+      amr: ['sc', 'pin'],
+      authTime: now,
+      evidence: [
+        {
+          type: 'x509',
+          trustFramework: 'jp_jpki',
+          documentType: 'jp_individual_number_card',
+          verifiedAt: now,
+        },
+      ],
+    },
+    person: {
+      familyName: [
+        { value: '架橋', script: 'Jpan' },
+        { value: 'カケハシ', script: 'Kana' },
+        { value: 'Kakehashi', script: 'Latn' },
+      ],
+      givenName: [
+        { value: '花子', script: 'Jpan' },
+        { value: 'ハナコ', script: 'Kana' },
+        { value: 'Hanako', script: 'Latn' },
+      ],
+      birthDate: '1990-04-01',
+      gender: 'female',
+      address: { formatted: '東京都千代田区霞が関一丁目1番1号', country: 'JP', script: 'Jpan' },
+      nationality: ['JP'],
+    },
+    verified: ['familyName', 'givenName', 'birthDate', 'gender', 'address'],
+  });
+}
+
+export async function keyPair(
+  alg: 'ES256' | 'EdDSA' = 'ES256',
+): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };
+}
+
+export interface TestIssuer {
+  readonly signer: IssuerSigner;
+  readonly rootPem: string;
+}
+
+export async function testIssuer(name = 'Kakehashi PID-style issuer'): Promise<TestIssuer> {
+  const root = await keyPair();
+  const issuer = await keyPair();
+  const chain = await createTestIssuerChain({ root, issuer, issuerName: name, now: Date.now() });
+  return {
+    signer: createIssuerSigner(issuer.privateJwk, issuer.publicJwk, chain.x5c),
+    rootPem: chain.rootPem,
+  };
+}
+
+/** An AdapterStore over the real in-memory Store (same contract as SQLite/Redis). */
+export function adapterStore(now?: () => number): AdapterStore {
+  const s = createMemoryStore(now ? { now } : {});
+  const ns = 'a:eudi';
+  return {
+    get: (k) => s.get(ns, k),
+    set: (k, v, ttl) => s.set(ns, k, v, ttl),
+    setIfAbsent: (k, v, ttl) => s.setIfAbsent(ns, k, v, ttl),
+    take: (k) => s.take(ns, k),
+    delete: (k) => s.delete(ns, k),
+  };
+}

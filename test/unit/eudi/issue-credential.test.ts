@@ -1,0 +1,221 @@
+import { X509Certificate } from '@peculiar/x509';
+import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { decodeJwt, decodeProtectedHeader, importX509, jwtVerify, SignJWT, importJWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
+import { verifyKeyProof } from '../../../adapters/eudi/issuer/key-proof.js';
+import { createStatusList } from '../../../adapters/eudi/issuer/status-list.js';
+import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
+import { ISSUER, adapterStore, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+
+const STATUS_URI = `${ISSUER}/status/1`;
+let issuer: TestIssuer;
+let holder: Awaited<ReturnType<typeof keyPair>>;
+
+beforeAll(async () => {
+  issuer = await testIssuer();
+  holder = await keyPair();
+});
+
+async function issue(idx = 7) {
+  return issuePidCredential({
+    identity: jpkiIdentity(),
+    holderJwk: holder.publicJwk,
+    signer: issuer.signer,
+    issuer: ISSUER,
+    vct: JP_PID_STYLE_VCT,
+    issuingAuthority: 'Kakehashi test issuer',
+    issuingCountry: 'JP',
+    validitySeconds: 86_400,
+    status: { uri: STATUS_URI, idx },
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+}
+
+/** @sd-jwt/sd-jwt-vc as an independent holder and verifier (status and vct metadata checks off: no network). */
+async function independent() {
+  return new SDJwtVcInstance({
+    hasher: digest,
+    saltGenerator: generateSalt,
+    verifier: await ES256.getVerifier(issuer.signer.publicJwk),
+    kbSigner: await ES256.getSigner(holder.privateJwk),
+    kbSignAlg: 'ES256',
+    kbVerifier: await ES256.getVerifier(holder.publicJwk),
+    statusListFetcher: async () => {
+      throw new Error('not used');
+    },
+  });
+}
+
+describe('issuePidCredential', () => {
+  it('issues an SD-JWT VC that an independent implementation verifies, with every personal attribute disclosable', async () => {
+    const { credential } = await issue();
+    const header = decodeProtectedHeader(credential.split('~')[0]!);
+    expect(header).toMatchObject({ typ: 'dc+sd-jwt', alg: 'ES256' });
+    const signed = decodeJwt(credential.split('~')[0]!);
+    expect(signed).toMatchObject({
+      iss: ISSUER,
+      vct: JP_PID_STYLE_VCT,
+      cnf: { jwk: { kty: 'EC', crv: 'P-256' } },
+    });
+    for (const name of [
+      'family_name',
+      'given_name',
+      'birthdate',
+      'address',
+      'nationalities',
+      'sex',
+      'issuing_authority',
+    ])
+      expect(signed).not.toHaveProperty(name);
+    expect((signed.cnf as { jwk: Record<string, unknown> }).jwk).not.toHaveProperty('d');
+
+    const sdjwt = await independent();
+    // No status check here: the library would fetch the URI. The status list is tested below.
+    const decoded = await sdjwt.decode(credential);
+    expect(await decoded.getClaims(digest)).toMatchObject({
+      family_name: 'Kakehashi',
+      'family_name#ja-Jpan-JP': '架橋',
+      'family_name#ja-Kana-JP': 'カケハシ',
+      given_name: 'Hanako',
+      birthdate: '1990-04-01',
+      nationalities: ['JP'],
+      sex: 2,
+      address: { formatted: '東京都千代田区霞が関一丁目1番1号', country: 'JP' },
+      issuing_country: 'JP',
+      status: { status_list: { idx: 7, uri: STATUS_URI } },
+    });
+    const presentable = await sdjwt.presentableKeys(credential);
+    expect(presentable).toEqual(
+      expect.arrayContaining(['family_name', 'birthdate', 'address', 'address.country', 'nationalities.0']),
+    );
+
+    // The independent holder presents a subset with key binding; the independent verifier accepts it.
+    const presentation = await sdjwt.present(
+      credential,
+      { family_name: true, birthdate: true },
+      {
+        kb: {
+          payload: { iat: Math.floor(Date.now() / 1000), aud: 'x509_san_dns:rp.example', nonce: 'n-123' },
+        },
+      },
+    );
+    const result = await new SDJwtVcInstance({
+      hasher: digest,
+      verifier: await ES256.getVerifier(issuer.signer.publicJwk),
+      kbVerifier: await ES256.getVerifier(holder.publicJwk),
+    }).validate(presentation);
+    expect(result.payload).toMatchObject({ family_name: 'Kakehashi', birthdate: '1990-04-01' });
+    expect(result.payload).not.toHaveProperty('given_name');
+  });
+
+  it('publishes the issuer key in x5c, chaining to the test root', async () => {
+    const { credential } = await issue();
+    const { x5c } = decodeProtectedHeader(credential.split('~')[0]!);
+    const leaf = new X509Certificate(Buffer.from(x5c![0]!, 'base64'));
+    const root = new X509Certificate(issuer.rootPem);
+    expect(await leaf.verify({ publicKey: root.publicKey, signatureOnly: true })).toBe(true);
+    const key = await importX509(leaf.toString('pem'), 'ES256');
+    await expect(jwtVerify(credential.split('~')[0]!, key, { typ: 'dc+sd-jwt' })).resolves.toBeDefined();
+  });
+
+  it('refuses a holder key with private members and an identity without the mandatory names', async () => {
+    await expect(
+      issuePidCredential({ ...(await baseInput()), holderJwk: holder.privateJwk }),
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_PROOF_INVALID' });
+    const noNames = jpkiIdentity();
+    const person = { ...noNames.person, familyName: undefined };
+    await expect(
+      issuePidCredential({ ...(await baseInput()), identity: { ...noNames, person } }),
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_ISSUANCE' });
+  });
+});
+
+async function baseInput() {
+  return {
+    identity: jpkiIdentity(),
+    holderJwk: holder.publicJwk,
+    signer: issuer.signer,
+    issuer: ISSUER,
+    vct: JP_PID_STYLE_VCT,
+    issuingAuthority: 'Kakehashi test issuer',
+    issuingCountry: 'JP',
+    validitySeconds: 86_400,
+    status: { uri: STATUS_URI, idx: 1 },
+    nowSeconds: Math.floor(Date.now() / 1000),
+  };
+}
+
+describe('verifyKeyProof', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  async function proof(claims: Record<string, unknown>, typ = 'openid4vci-proof+jwt') {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ, jwk: holder.publicJwk })
+      .setIssuedAt(now())
+      .sign(await importJWK(holder.privateJwk, 'ES256'));
+  }
+  const nonces = () => {
+    const live = new Set(['c1', 'c2']);
+    return async (n: string) => live.delete(n);
+  };
+
+  it('returns the holder key for a valid proof and refuses a reused nonce', async () => {
+    const consumeNonce = nonces();
+    const p = await proof({ aud: ISSUER, nonce: 'c1' });
+    expect(await verifyKeyProof(p, { issuer: ISSUER, nowSeconds: now(), consumeNonce })).toMatchObject({
+      x: holder.publicJwk.x,
+    });
+    await expect(
+      verifyKeyProof(p, { issuer: ISSUER, nowSeconds: now(), consumeNonce }),
+    ).rejects.toMatchObject({
+      code: 'ERR_EUDI_PROOF_NONCE',
+    });
+  });
+
+  it('refuses a wrong audience, a wrong typ and a stale iat', async () => {
+    const consumeNonce = nonces();
+    const check = { issuer: ISSUER, nowSeconds: now(), consumeNonce };
+    await expect(
+      verifyKeyProof(await proof({ aud: 'https://other.example', nonce: 'c1' }), check),
+    ).rejects.toMatchObject({
+      code: 'ERR_EUDI_PROOF_INVALID',
+    });
+    await expect(
+      verifyKeyProof(await proof({ aud: ISSUER, nonce: 'c1' }, 'JWT'), check),
+    ).rejects.toMatchObject({
+      code: 'ERR_EUDI_PROOF_INVALID',
+    });
+    await expect(
+      verifyKeyProof(await proof({ aud: ISSUER, nonce: 'c1' }), { ...check, nowSeconds: now() + 3600 }),
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_PROOF_INVALID' });
+  });
+});
+
+describe('status list', () => {
+  it('allocates distinct indices, revokes by credential id, and signs a token the library reads', async () => {
+    const list = createStatusList({
+      store: adapterStore(),
+      size: 1024,
+      uri: STATUS_URI,
+      ttlSeconds: 300,
+      now: Date.now,
+    });
+    const a = await list.allocate('cred-a', 3600);
+    const b = await list.allocate('cred-b', 3600);
+    expect(a).not.toBe(b);
+    expect(await list.revoke('cred-a')).toBe(true);
+    expect(await list.revoke('unknown')).toBe(false);
+    const token = await list.token(issuer.signer);
+    const key = await importX509(
+      new X509Certificate(Buffer.from(issuer.signer.x5c[0]!, 'base64')).toString('pem'),
+      'ES256',
+    );
+    const { payload } = await jwtVerify(token, key, { typ: 'statuslist+jwt', subject: STATUS_URI });
+    expect(payload.ttl).toBe(300);
+    const decoded = getListFromStatusListJWT(token);
+    expect(decoded.getStatus(a)).toBe(1);
+    expect(decoded.getStatus(b)).toBe(0);
+  });
+});
