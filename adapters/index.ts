@@ -5,6 +5,7 @@
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
 import { jpkiSource } from './jpki/index.js';
+import { oidcUpstreamSource } from './oidc-upstream/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: options types differ per adapter; each validates its own.
 type AnySource = SourceAdapter<any>;
@@ -14,6 +15,7 @@ type AnyTarget = TargetAdapter<any>;
 export const sourceCatalog: Readonly<Record<string, AnySource>> = {
   demo: demoSource,
   jpki: jpkiSource,
+  'oidc-upstream': oidcUpstreamSource,
 };
 
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {};
