@@ -157,6 +157,17 @@ export const configSchema = z
       .array(adapterEntrySchema)
       .default([])
       .describe('Outbound protocol adapters (SAML IdP, credential issuer, profiles).'),
+    provider: z
+      .object({
+        httpPostAuthorization: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Accept POST at the authorization endpoint (OIDC Core 3.1.2.1). Needs SameSite=None session cookies, which weakens their cross-site protection; off by default.',
+          ),
+      })
+      .strict()
+      .prefault({}),
     ui: z
       .object({
         defaultLocale: z.enum(['ja', 'en']).default('ja'),

@@ -286,6 +286,11 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     );
   }
 
+  // RFC 9126 §2.3: the PAR endpoint answers other methods with 405.
+  app.all('/request', (req, res, next) => {
+    if (req.method === 'POST') return next();
+    res.set('allow', 'POST').status(405).json({ error: 'invalid_request', error_description: 'use POST' });
+  });
   app.use(provider.callback());
   app.use(errorHandler(log, config.ui.defaultLocale));
 

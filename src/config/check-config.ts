@@ -123,6 +123,11 @@ export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined }
         path: `${path}.client_secret`,
         message: 'client_secret_basic needs a client_secret (at least 32 characters)',
       });
+    if (c.profile === 'fapi2' && c.id_token_signed_response_alg === 'RS256')
+      problems.push({
+        path: `${path}.id_token_signed_response_alg`,
+        message: 'the fapi2 profile allows ES256 or PS256 only (FAPI 2.0 SP §5.4.1)',
+      });
     if (c.profile === 'fapi2' && c.token_endpoint_auth_method !== 'private_key_jwt')
       problems.push({
         path: `${path}.token_endpoint_auth_method`,

@@ -56,6 +56,7 @@ export function toClientMetadata(c: ClientConfig): Record<string, unknown> {
       require_pushed_authorization_requests: true,
       dpop_bound_access_tokens: true,
       token_endpoint_auth_signing_alg: 'ES256',
+      request_object_signing_alg: 'ES256',
     }),
   };
 }
@@ -68,7 +69,13 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     adapter: createProviderAdapter(deps.store),
     clients: deps.clients.map(toClientMetadata) as unknown as Configuration['clients'],
     jwks: deps.signingJwks as Configuration['jwks'],
-    cookies: { keys: deps.cookieKeys, long: { signed: true }, short: { signed: true } },
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { signed: true, ...(config.provider.httpPostAuthorization && { sameSite: 'none' }) },
+      short: { signed: true },
+    },
+    // OIDC Core §3.1.2.1 POST to the authorization endpoint; oidc-provider requires SameSite=None session cookies for it.
+    enableHttpPostMethods: config.provider.httpPostAuthorization,
     findAccount: findAccountWith(deps.accounts, clientConfigs, deps.clientOwner),
     // amr rides on the openid scope so every ID token carries it (RFC 8176).
     claims: { ...SCOPE_CLAIMS, openid: ['sub', 'amr'] } as unknown as Configuration['claims'],
@@ -135,7 +142,8 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
       userinfoSigningAlgValues: ['ES256', 'RS256', 'PS256'],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
-      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      // FAPI 2.0 SP §5.4.1 allows PS256, ES256 and EdDSA only; the list cannot be narrowed per client.
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256'],
       idTokenEncryptionAlgValues: ['ECDH-ES+A256KW', 'RSA-OAEP-256'],
       idTokenEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
       userinfoEncryptionAlgValues: ['ECDH-ES+A256KW', 'RSA-OAEP-256'],

@@ -223,9 +223,9 @@ describe('PAR request checks', () => {
     expect(await res.text()).not.toContain('request_uri');
   });
 
-  // RFC 9126 §2.3: a non-POST request to the PAR endpoint gets 405. oidc-provider has no route
-  // for it, so the request falls through to koa's plain 404. Gateway bug reported; remove .fails once fixed.
-  it.fails('RFC 9126 §2.3: non-POST at the PAR endpoint -> 405 Method Not Allowed', async () => {
+  // RFC 9126 §2.3: a non-POST request to the PAR endpoint gets 405 (oidc-provider has no route for it;
+  // the gateway answers it in src/app.ts).
+  it('RFC 9126 §2.3: non-POST at the PAR endpoint -> 405 Method Not Allowed', async () => {
     const res = await fetch(parUrl(), { method: 'PUT', body: new URLSearchParams(parParams()) });
     expect(res.status).toBe(405);
   });
@@ -365,16 +365,16 @@ describe('request objects at the PAR endpoint (JAR)', () => {
 });
 
 describe('FAPI 2.0 SP §5.4.1: no RS256 (RSASSA-PKCS1-v1_5) for FAPI clients', () => {
-  // Gateway bugs, reported; remove .fails once fixed. The FAPI client registers an RS256 key, and
-  // nothing in toClientMetadata/oidc-provider narrows request object or DPoP algorithms per client.
-  it.fails('fapi2-security-profile-final-ensure-signed-request-object-with-RS256-fails', async () => {
+  // The FAPI client registers an RS256 key too: request objects are pinned to ES256 for fapi2 clients
+  // (toClientMetadata) and RS256 is not offered for DPoP at all.
+  it('fapi2-security-profile-final-ensure-signed-request-object-with-RS256-fails', async () => {
     const ro = await requestObject(rsaA, 'rp-fapi', gw.issuer, parParams());
     const res = await rawPar(ca, 'rp-fapi', await assertion(), { request: ro });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request_object');
   });
 
-  it.fails('refuses an RS256 DPoP proof from a FAPI client at the PAR endpoint', async () => {
+  it('refuses an RS256 DPoP proof from a FAPI client at the PAR endpoint', async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const key = await dpopKey({ privateKey, publicKey }, 'RS256');
     const res = await rawPar(ca, 'rp-fapi', await assertion(), parParams(), {
@@ -384,7 +384,7 @@ describe('FAPI 2.0 SP §5.4.1: no RS256 (RSASSA-PKCS1-v1_5) for FAPI clients', (
     expect(res.body.error).toBe('invalid_dpop_proof');
   });
 
-  it.fails('refuses a fapi2 client configured with an RS256 ID token', () => {
+  it('refuses a fapi2 client configured with an RS256 ID token', () => {
     const raw = {
       issuer: 'http://127.0.0.1:1',
       devMode: true,
