@@ -87,6 +87,8 @@ export function pidSdSpec(claims: Readonly<Record<string, unknown>>): SdSpec {
   return spec;
 }
 
+/** Japanese sources list kanji, then the kana reading, then Latin. */
+const SCRIPT_ORDER: readonly ScriptedName['script'][] = ['Jpan', 'Kana', 'Hira', 'Latn'];
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
 
 function str(v: unknown): string | undefined {
@@ -106,6 +108,7 @@ function namesFrom(claims: Readonly<Record<string, unknown>>, claim: string): Sc
     out.push({ value: main, script });
   }
   for (const t of tagged) if (!out.some((n) => n.script === t.script)) out.push(t);
+  out.sort((a, b) => SCRIPT_ORDER.indexOf(a.script) - SCRIPT_ORDER.indexOf(b.script));
   return out.length ? out : undefined;
 }
 
