@@ -1,0 +1,97 @@
+/**
+ * The issuer's moving parts put together: signer + x5c, status list, and "issue for this hub account".
+ * `openid4vciFeature` (provider-feature.ts) calls `issueFor`; the status route serves `statusToken`;
+ * the CLI/API revokes with `revoke`. Benchmarks call `issueFor` directly (bench/).
+ */
+import { randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { AdapterContext } from '../../../src/core/adapter.js';
+import { eudiError } from '../errors.js';
+import { type IssuerSigner, createIssuerSigner, createTestIssuerChain } from './issuer-key.js';
+import { issuePidCredential } from './issue-credential.js';
+import { type StatusListService, createStatusList } from './status-list.js';
+
+export interface CredentialServiceOptions {
+  readonly vct: string;
+  readonly issuingAuthority: string;
+  readonly issuingCountry: string;
+  readonly validityDays: number;
+  readonly statusListSize: number;
+  readonly statusListTtlSeconds: number;
+  /** base64 DER chain of the issuer key (leaf first); without it, a TEST chain is generated. */
+  readonly x5c?: readonly string[];
+}
+
+export interface CredentialService {
+  readonly signer: IssuerSigner;
+  readonly status: StatusListService;
+  /** PEM of the generated TEST root (undefined with a configured chain). */
+  readonly testRootPem?: string;
+  /** Issue for the hub account behind an access token; returns the credential and its random id. */
+  issueFor(accountId: string, holderJwk: JWK): Promise<{ credential: string; credentialId: string }>;
+  revoke(credentialId: string): Promise<boolean>;
+  statusToken(): Promise<string>;
+}
+
+export async function createCredentialService(
+  ctx: AdapterContext,
+  o: CredentialServiceOptions,
+): Promise<CredentialService> {
+  const key = await ctx.keys.keyPair('issuer', 'ES256');
+  let x5c = o.x5c;
+  let testRootPem: string | undefined;
+  if (!x5c) {
+    const chain = await createTestIssuerChain({
+      root: await ctx.keys.keyPair('issuer-test-root', 'ES256'),
+      issuer: key,
+      issuerName: o.issuingAuthority,
+      now: ctx.now(),
+    });
+    x5c = chain.x5c;
+    testRootPem = chain.rootPem;
+  }
+  const signer = createIssuerSigner(key.privateJwk, key.publicJwk, x5c);
+  const status = createStatusList({
+    store: ctx.store,
+    size: o.statusListSize,
+    uri: `${ctx.baseUrl}/status/1`,
+    ttlSeconds: o.statusListTtlSeconds,
+    now: ctx.now,
+  });
+  const validitySeconds = o.validityDays * 86_400;
+  return {
+    signer,
+    status,
+    ...(testRootPem && { testRootPem }),
+    async issueFor(accountId, holderJwk) {
+      const identity = await ctx.accounts.load(accountId);
+      if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
+      const credentialId = randomUUID();
+      const idx = await status.allocate(credentialId, validitySeconds);
+      const { credential } = await issuePidCredential({
+        identity,
+        holderJwk,
+        signer,
+        issuer: ctx.issuer,
+        vct: o.vct,
+        issuingAuthority: o.issuingAuthority,
+        issuingCountry: o.issuingCountry,
+        validitySeconds,
+        status: { uri: status.uri, idx },
+        nowSeconds: Math.floor(ctx.now() / 1000),
+      });
+      await ctx.audit({
+        type: 'credential.issued',
+        account: accountId,
+        detail: { credential: credentialId },
+      });
+      return { credential, credentialId };
+    },
+    async revoke(credentialId) {
+      const done = await status.revoke(credentialId);
+      if (done) await ctx.audit({ type: 'credential.revoked', detail: { credential: credentialId } });
+      return done;
+    },
+    statusToken: () => status.token(signer),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * oidc-provider's `features.openid4vci` (experimental-01, oidc-provider 9.13) filled with our credential
+ * configuration and hooks, for `TargetInstance.providerFeatures`. oidc-provider validates the access token,
+ * the credential configuration and every `openid4vci-proof+jwt` (typ, alg, aud, iat, c_nonce, one of
+ * kid/jwk/x5c) before `issueCredential` runs. It needs core hooks to work end to end (resource indicators,
+ * resource-scope consent, pre-authorized codes): docs/decisions/0003-openid4vci-issuer.md.
+ */
+import { decodeProtectedHeader, type JWK } from 'jose';
+import { z } from 'zod';
+import { eudiError } from '../errors.js';
+import { PROOF_ALGS } from './key-proof.js';
+
+export const PID_CONFIGURATION_ID = 'jp_pid_style_sd_jwt_vc';
+
+export interface FeatureDeps {
+  readonly vct: string;
+  /** OAuth scope that authorises this credential (a resource scope of the credential endpoint). */
+  readonly scope: string;
+  /** 32 bytes for the stateless c_nonce (derive from a persisted secret so all instances agree). */
+  readonly nonceSecret: Buffer;
+  readonly display: { readonly name: string; readonly locale: string }[];
+  readonly issueFor: (accountId: string, holderJwk: JWK) => Promise<{ credential: string }>;
+}
+
+const hookArgsSchema = z
+  .object({
+    credentialConfigurationId: z.literal(PID_CONFIGURATION_ID),
+    proofs: z.object({ jwt: z.array(z.string()).min(1) }).loose(),
+    account: z.object({ accountId: z.string().min(1) }).loose(),
+  })
+  .loose();
+
+/** The PID claims a wallet may show (OpenID4VCI 1.0 Appendix A.2.2 `credential_metadata.claims`). */
+const CLAIM_PATHS = [
+  'family_name',
+  'given_name',
+  'birthdate',
+  'nationalities',
+  'sex',
+  'address',
+  'issuing_authority',
+  'issuing_country',
+  'date_of_issuance',
+  'date_of_expiry',
+];
+
+export function openid4vciFeature(deps: FeatureDeps) {
+  return {
+    enabled: true,
+    ack: 'experimental-01',
+    nonceSecret: deps.nonceSecret,
+    preAuthorizedCodeGrant: true,
+    metadata: { display: deps.display },
+    credentialConfigurationsSupported: {
+      [PID_CONFIGURATION_ID]: {
+        format: 'dc+sd-jwt',
+        vct: deps.vct,
+        scope: deps.scope,
+        cryptographic_binding_methods_supported: ['jwk'],
+        credential_signing_alg_values_supported: ['ES256'],
+        proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...PROOF_ALGS] } },
+        credential_metadata: {
+          display: deps.display,
+          claims: CLAIM_PATHS.map((c) => ({ path: [c] })),
+        },
+      },
+    },
+    /** Called after oidc-provider verified the token and the proofs; one credential per proof key. */
+    async issueCredential(_ctx: unknown, args: unknown) {
+      const parsed = hookArgsSchema.safeParse(args);
+      if (!parsed.success) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+      const credentials = [];
+      for (const proof of parsed.data.proofs.jwt) {
+        const { jwk } = decodeProtectedHeader(proof);
+        // kid/x5c-referenced keys are not supported: the credential binds to cnf.jwk.
+        if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
+        credentials.push({
+          credential: (await deps.issueFor(parsed.data.account.accountId, jwk)).credential,
+        });
+      }
+      return { credentials };
+    },
+  };
+}
