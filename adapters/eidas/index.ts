@@ -1,0 +1,2 @@
+/** eIDAS / SAML 2.0 adapters. */
+export { eidasTarget } from './target.js';
