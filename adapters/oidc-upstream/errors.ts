@@ -92,6 +92,8 @@ export function toUpstreamError(err: unknown, step: UpstreamStep): GatewayError 
       if (/signature verification failed/i.test(messageOf((err as { cause?: unknown }).cause ?? err)))
         return upstreamError('ERR_UPSTREAM_SIGNATURE', err);
       return upstreamError('ERR_UPSTREAM_RESPONSE', err);
+    case 'OAUTH_JWT_USERINFO_EXPECTED':
+      return upstreamError('ERR_UPSTREAM_USERINFO', err);
     case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
     case 'OAUTH_RESPONSE_IS_NOT_JSON':
     case 'OAUTH_PARSE_ERROR':

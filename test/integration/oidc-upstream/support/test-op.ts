@@ -71,6 +71,7 @@ export async function startTestOp(o: TestOpOptions): Promise<TestOp> {
       encryption: { enabled: true },
       fapi: { enabled: o.fapi, profile: '2.0' },
       userinfo: { enabled: true },
+      jwtUserinfo: { enabled: true },
       claimsParameter: { enabled: true },
     },
     enabledJWA: {
