@@ -259,6 +259,31 @@ describe('eIDAS proxy service: refusals are SAML error responses', () => {
     ).rejects.toThrow(/Responder/);
   }, 30_000);
 
+  it('refuses a POST request whose signature covers a request wrapped inside it (XSW)', async () => {
+    const saml = connector.saml({ authnRequestBinding: 'HTTP-POST' });
+    const signed = Buffer.from(
+      postBindingRequest(await saml.getAuthorizeFormAsync('', undefined, {})),
+      'base64',
+    )
+      .toString('utf8')
+      .replace(/^<\?xml[^>]*>/, '');
+    const sig = /<(\w+:)?Signature[\s\S]*<\/(\w+:)?Signature>/.exec(signed)?.[0] ?? '';
+    expect(sig).not.toBe('');
+    const inner = signed.replace(sig, '');
+    const outerId = '_evil0123456789';
+    const outer = inner
+      .replace(/ ID="[^"]+"/, ` ID="${outerId}"`)
+      .replace(/(<saml:Issuer[^>]*>[^<]*<\/saml:Issuer>)/, `$1${sig}`)
+      .replace(/(<samlp:Extensions[^>]*>)/, `$1<x:Wrap xmlns:x="urn:example:evil">${inner}</x:Wrap>`);
+    const page = await new TestBrowser().request(ssoUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ SAMLRequest: Buffer.from(outer).toString('base64') }),
+    });
+    const posted = formToAcs(page, connector.acsUrl);
+    expect(posted, page.body.slice(0, 600)).toBeDefined();
+    expect(statusOf(posted?.xml ?? '').message).toBe('the signature does not cover the request');
+  });
+
   it('refuses a request without SPType when the connector config has none', async () => {
     const saml = connector.saml({ samlAuthnRequestExtensions: eidasExtensions(MINIMUM_SET, null) });
     const status = await acsError(await saml.getAuthorizeUrlAsync('', undefined, {}));
