@@ -117,11 +117,13 @@ export async function makeConnector(
   };
 }
 
+/** Whether the xmlsec1 CLI is installed; under CI=true its absence is an error (CI installs it). */
 export function hasXmlsec1(): boolean {
   try {
     execFileSync('xmlsec1', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
+    if (process.env.CI === 'true') throw new Error('xmlsec1 is required in CI (apt-get install -y xmlsec1)');
     return false;
   }
 }
