@@ -63,16 +63,26 @@ describe.skipIf(!available)('browser login through the demo RP', () => {
     return browser.newContext({ locale: 'ja-JP', extraHTTPHeaders: { 'accept-language': 'ja' } });
   }
 
+  /** Wait for `selector`; fail at once, with the page's error, if an error page shows instead. */
+  async function expectStep(page: Page, selector: string) {
+    await page.waitForSelector(`${selector}, p.error, #rp-error`);
+    const error = await page.$('p.error, #rp-error');
+    if (error)
+      throw new Error(
+        `error page at ${new URL(page.url()).pathname}: ${(await error.textContent())?.trim()}`,
+      );
+  }
+
   /** From the RP start page to the consent page: attributes flow, demo source, demo sign-in. */
   async function toConsent(page: Page, rpUrl: string) {
     await page.goto(rpUrl);
     await page.click('#login-attributes');
-    await page.waitForSelector('button[data-source="demo"]');
+    await expectStep(page, 'button[data-source="demo"]');
     expect(new URL(page.url()).pathname).toMatch(/^\/interaction\/[\w-]+$/);
     await page.click('button[data-source="demo"]');
-    await page.waitForSelector('#demo-login');
+    await expectStep(page, '#demo-login');
     await page.click('#demo-login');
-    await page.waitForSelector('button[value=approve]');
+    await expectStep(page, 'button[value=approve]');
   }
 
   async function attributeItems(page: Page) {
@@ -84,7 +94,7 @@ describe.skipIf(!available)('browser login through the demo RP', () => {
   /** Approve and read the claims the RP page shows. */
   async function approve(page: Page) {
     await page.click('button[value=approve]');
-    await page.waitForSelector('#userinfo');
+    await expectStep(page, '#userinfo');
     expect(new URL(page.url()).pathname).toBe('/demo-rp/callback');
     const idToken = JSON.parse((await page.textContent('#id-token-claims')) ?? 'null') as Record<
       string,

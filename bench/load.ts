@@ -1,0 +1,46 @@
+/**
+ * Runs a workload with N concurrent virtual users in a worker thread, so the
+ * load generator's CPU work (JWT signing, ID token checks, HTML parsing) does
+ * not share the event loop of the server under test, which stays on the main
+ * thread. One process, two threads.
+ */
+import { Worker } from 'node:worker_threads';
+import type { WorkloadSpec } from './workloads/index.js';
+
+export interface LoadOptions {
+  concurrency: number;
+  warmupSeconds: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  ok: number;
+  errors: number;
+  firstError?: string;
+  elapsedMs: number;
+  /** Per-iteration latency of successful iterations, ms, sorted ascending. */
+  latenciesMs: Float64Array;
+}
+
+export interface WorkerInput extends LoadOptions {
+  spec: WorkloadSpec;
+}
+
+const WORKER_URL = new URL('./load-worker.ts', import.meta.url).href;
+
+export function runLoad(spec: WorkloadSpec, options: LoadOptions): Promise<LoadResult> {
+  // tsx's loader hooks do not reach worker threads on Node 20: register them inside the worker.
+  const bootstrap = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(WORKER_URL)});`;
+  const input: WorkerInput = { ...options, spec };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(bootstrap, { eval: true, workerData: input });
+    worker.once('message', (result: LoadResult) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The benchmark registry: named cases (a target to start and the workload to
+ * drive against it) and suites (an order of cases plus the comparisons and
+ * goals to report). Later issues register JPKI verification and SAML cases here.
+ */
+import { startBareProvider } from './targets/bare-provider.js';
+import { makeBenchClient } from './targets/client.js';
+import { startGateway } from './targets/gateway.js';
+import type { WorkloadSpec } from './workloads/index.js';
+
+export interface RunningTarget {
+  workload: WorkloadSpec;
+  close(): Promise<void>;
+}
+
+export interface BenchCase {
+  name: string;
+  description: string;
+  start(): Promise<RunningTarget>;
+}
+
+export interface Comparison {
+  /** The case measured against `baseline`. */
+  subject: string;
+  baseline: string;
+  /** Goal: subject flows/s >= minRatio x baseline flows/s. */
+  minRatio?: number;
+  /** Goal: subject p99 latency below this, ms. */
+  maxP99Ms?: number;
+}
+
+export interface Suite {
+  description: string;
+  /** Cases in run order; a name listed twice is run twice and the runs are averaged. */
+  sequence: string[];
+  comparisons: Comparison[];
+}
+
+export const cases: Readonly<Record<string, BenchCase>> = {
+  'gateway-login': {
+    name: 'gateway-login',
+    description: 'full login through the gateway: demo source, consent, SQLite, sealed identity, audit',
+    start: async () => startGateway(await makeBenchClient()),
+  },
+  'gateway-login-memory': {
+    name: 'gateway-login-memory',
+    description: 'as gateway-login, with the in-memory store instead of SQLite (diagnostic)',
+    start: async () => startGateway(await makeBenchClient(), { store: 'memory' }),
+  },
+  'bare-oidc-login': {
+    name: 'bare-oidc-login',
+    description: 'full login against bare oidc-provider, in-memory adapter, auto-approving interaction',
+    start: async () => startBareProvider(await makeBenchClient()),
+  },
+};
+
+export const suites: Readonly<Record<string, Suite>> = {
+  'gateway-core': {
+    description: 'Gateway core (issue "Gateway core"): gateway vs bare oidc-provider',
+    sequence: ['gateway-login', 'bare-oidc-login', 'gateway-login'],
+    comparisons: [{ subject: 'gateway-login', baseline: 'bare-oidc-login', minRatio: 0.8, maxP99Ms: 100 }],
+  },
+  'gateway-breakdown': {
+    description: 'Where the gateway/bare gap comes from: SQLite vs memory store',
+    sequence: ['gateway-login', 'gateway-login-memory', 'bare-oidc-login'],
+    comparisons: [
+      { subject: 'gateway-login', baseline: 'gateway-login-memory' },
+      { subject: 'gateway-login-memory', baseline: 'bare-oidc-login' },
+    ],
+  },
+};
+
+export const DEFAULT_SUITE = 'gateway-core';

@@ -1,0 +1,106 @@
+/**
+ * The baseline: a bare oidc-provider (the version the gateway uses) with its
+ * in-memory adapter and an interaction handler that logs in and consents at
+ * once, no pages. Same client, same PKCE / private_key_jwt / ES256 ID tokens,
+ * same scope and claims, so the difference to the gateway is the gateway's own
+ * work: source pages, consent, sealed identities, SQLite, audit, metrics.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import express from 'express';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type Configuration } from 'oidc-provider';
+import type { RunningTarget } from '../registry.js';
+import { BENCH_REDIRECT_URI, BENCH_SCOPE, type BenchClient } from './client.js';
+import { closeServer, listenEphemeral } from './listen.js';
+
+const PERSON = {
+  name: '架橋　花子',
+  family_name: '架橋',
+  given_name: '花子',
+  birthdate: '1990-04-01',
+  gender: 'female',
+  address: { formatted: '東京都千代田区霞が関一丁目1番1号', country: 'JP' },
+};
+
+export async function startBareProvider(client: BenchClient): Promise<RunningTarget> {
+  const server = createServer();
+  const port = await listenEphemeral(server);
+  const issuer = `http://127.0.0.1:${port}`;
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const signingJwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'bare-1' };
+
+  const pepper = randomBytes(32);
+  const configuration: Configuration = {
+    clients: [client.metadata] as unknown as Configuration['clients'],
+    jwks: { keys: [signingJwk] } as Configuration['jwks'],
+    cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'family_name', 'given_name', 'birthdate', 'gender'],
+      address: ['address'],
+    },
+    responseTypes: ['code'],
+    subjectTypes: ['public', 'pairwise'],
+    // The gateway's pairwise derivation, so both targets do the same work per token.
+    pairwiseIdentifier: (_ctx, accountId, c) =>
+      createHmac('sha256', pepper).update(`pairwise\0${c.clientId}\0${accountId}`).digest('base64url'),
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+    },
+    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, ...PERSON }) }),
+    // The gateway's default lifetimes (config/schema.ts).
+    ttl: {
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 600,
+      RefreshToken: 86_400,
+      Session: 3_600,
+      Interaction: 600,
+      Grant: 86_400,
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  };
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = true;
+
+  const app = express();
+  app.get('/interaction/:uid', async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    const accountId = 'bench-user-0001';
+    const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+    grant.addOIDCScope(String(details.params.scope));
+    const grantId = await grant.save();
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+  });
+  app.use(provider.callback());
+  server.on('request', app);
+
+  return {
+    workload: {
+      kind: 'oidc-login',
+      issuer,
+      clientId: client.clientId,
+      redirectUri: BENCH_REDIRECT_URI,
+      privateJwk: client.privateJwk,
+      scope: BENCH_SCOPE,
+      expectClaim: 'family_name',
+    },
+    close: () => closeServer(server),
+  };
+}
