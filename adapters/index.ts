@@ -6,6 +6,7 @@ import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
+import { singpassTarget } from './singpass-target/index.js';
 import { eidasTarget } from './eidas/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: options types differ per adapter; each validates its own.
@@ -21,4 +22,5 @@ export const sourceCatalog: Readonly<Record<string, AnySource>> = {
 
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {
   eidas: eidasTarget,
+  singpass: singpassTarget,
 };
