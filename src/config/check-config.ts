@@ -42,6 +42,35 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const DEV_ONLY_MESSAGE = 'is dev-only and refused when NODE_ENV=production';
+
+/** Production rules that can be read off an unvalidated config object. */
+function rawProductionProblems(raw: unknown): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  if (!raw || typeof raw !== 'object') return out;
+  const r = raw as Record<string, unknown>;
+  const get = (o: unknown, k: string) =>
+    o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined;
+  if (r.devMode === true) out.push({ path: 'devMode', message: `devMode=true ${DEV_ONLY_MESSAGE}` });
+  if (r.keys === undefined || get(r.keys, 'source') === 'generate')
+    out.push({ path: 'keys.source', message: `generated signing keys ${DEV_ONLY_MESSAGE}` });
+  if (get(r.demoRp, 'enabled') === true)
+    out.push({ path: 'demoRp.enabled', message: `the demo relying party ${DEV_ONLY_MESSAGE}` });
+  if (typeof r.issuer === 'string' && r.issuer.startsWith('http:'))
+    out.push({ path: 'issuer', message: 'must be https in production' });
+  if (Array.isArray(r.sources)) {
+    r.sources.forEach((e, i) => {
+      const adapter = sourceCatalog[String(get(e, 'adapter'))];
+      if (adapter?.devOnly)
+        out.push({
+          path: `sources[${i}].adapter`,
+          message: `the "${adapter.id}" adapter ${DEV_ONLY_MESSAGE}`,
+        });
+    });
+  }
+  return out;
+}
+
 export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined } = {}): CheckedConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
@@ -51,6 +80,8 @@ export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined }
       const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
       problems.push({ path: fmtPath(i.path), message: `${i.message}${keys}` });
     }
+    // Report production violations visible in the raw file too, so one run shows everything.
+    if (env.NODE_ENV === 'production') problems.push(...rawProductionProblems(raw));
     throw new ConfigError(problems);
   }
   const config = parsed.data;

@@ -10,7 +10,7 @@ import type { ClientConfig } from '../../config/schema.js';
 import { type IdentityVault, accountIdFor } from '../core/account.js';
 import type { InteractionControl, InteractionRef, Locale, SourceInstance } from '../core/adapter.js';
 import type { AuditEventInput } from '../core/audit-event.js';
-import { GatewayError, toGatewayError } from '../core/errors.js';
+import { GatewayError, isGatewayError, toGatewayError } from '../core/errors.js';
 import type { CanonicalIdentity } from '../core/identity.js';
 import { acrForLoa, loaSatisfies } from '../core/loa.js';
 import { checkCsrf, csrfToken } from './csrf.js';
@@ -292,9 +292,11 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   }
 
   // Errors on interaction routes: an interaction that no longer exists, a bad form, a source failure.
-  router.use('/interaction', (err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
-    const e = toGatewayError(err, 'ERR_INTERACTION');
+  router.use('/interaction', (err: unknown, req: Request, res: Response, next: express.NextFunction) => {
     const notFound = (err as { name?: string })?.name === 'SessionNotFound';
+    // Body-parser and URI errors (413, 415, 400) keep their status: the app's error handler maps them.
+    if (!notFound && !isGatewayError(err)) return next(err);
+    const e = toGatewayError(err, 'ERR_INTERACTION');
     if (e.status >= 500 && !notFound)
       deps.log.error(
         { err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } },

@@ -72,7 +72,9 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     cookies: {
       keys: deps.cookieKeys,
       long: { signed: true, ...(config.provider.httpPostAuthorization && { sameSite: 'none' }) },
-      short: { signed: true },
+      // The interaction cookie must reach the source adapters' routes under /a/<name> too, not only
+      // /interaction/<uid> (oidc-provider's default path), or a real browser cannot finish a login.
+      short: { signed: true, path: '/' },
     },
     // OIDC Core §3.1.2.1 POST to the authorization endpoint; oidc-provider requires SameSite=None session cookies for it.
     enableHttpPostMethods: config.provider.httpPostAuthorization,

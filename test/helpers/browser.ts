@@ -11,24 +11,33 @@ export interface Page {
 }
 
 export class TestBrowser {
-  private readonly cookies = new Map<string, Map<string, string>>();
+  /** host -> (name + path) -> cookie; paths are honoured as a real browser does (RFC 6265 §5.1.4). */
+  private readonly cookies = new Map<string, Map<string, { name: string; value: string; path: string }>>();
   acceptLanguage = 'ja';
 
   private cookieHeader(url: URL): string | undefined {
     const jar = this.cookies.get(url.host);
-    if (!jar || jar.size === 0) return undefined;
-    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const matching = [...(jar?.values() ?? [])].filter(
+      (c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
+    );
+    if (matching.length === 0) return undefined;
+    return matching.map((c) => `${c.name}=${c.value}`).join('; ');
   }
 
   private store(url: URL, headers: Headers) {
     for (const line of headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
+      const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      const jar = this.cookies.get(url.host) ?? new Map<string, string>();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') jar.delete(name);
-      else jar.set(name, value);
+      const pathAttr = attrs.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='));
+      const defaultPath =
+        url.pathname.lastIndexOf('/') > 0 ? url.pathname.slice(0, url.pathname.lastIndexOf('/')) : '/';
+      const path = pathAttr ? pathAttr.slice(5) || '/' : defaultPath;
+      const jar = this.cookies.get(url.host) ?? new Map();
+      const id = `${name};${path}`;
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0/i.test(line) || value === '') jar.delete(id);
+      else jar.set(id, { name, value, path });
       this.cookies.set(url.host, jar);
     }
   }
