@@ -225,6 +225,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     provider,
     sources,
     clients: clientMap,
+    clientOwner,
     vault,
     pepper: keys.pepper(),
     csrfKey,

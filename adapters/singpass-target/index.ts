@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { type TargetClient, defineTargetAdapter } from '../../src/core/adapter.js';
-import { type NameScript, myinfoClaims } from './person.js';
+import { type NameScript, SINGPASS_ACR_BY_LOA, myinfoClaims } from './person.js';
 import { singpassSubject } from './subject.js';
 
 const url = z.url({ protocol: /^https?$/ });
@@ -65,6 +65,7 @@ export const singpassTarget = defineTargetAdapter<SingpassTargetOptions>({
     return {
       clients,
       claims: MYINFO_SCOPES.map((s) => ({ scope: s, claims: [s] })),
+      acrValues: SINGPASS_ACR_BY_LOA,
       mapClaims(identity, clientId) {
         const script: NameScript = byId.get(clientId)?.nameScript ?? 'Latn';
         return myinfoClaims(identity, script);

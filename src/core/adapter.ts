@@ -141,6 +141,12 @@ export interface TargetInstance {
   ): Record<string, unknown>;
   /** Reformat the pairwise `sub` for a client this target owns (e.g. Singpass `u=<uuid>`). Must stay deterministic. */
   formatSubject?(pairwiseSub: string, clientId: string): string;
+  /**
+   * The `acr` vocabulary of the clients this target owns, one value per canonical level (e.g. Singpass
+   * `urn:singpass:authentication:loa:N`). Their ID tokens carry these values, and their `acr_values`
+   * requests are read with it. Published in discovery next to the hub's own values.
+   */
+  readonly acrValues?: Readonly<Record<Loa, string>>;
   /** oidc-provider `features` entries this target needs (e.g. `openid4vci`), merged into the hub's configuration. */
   readonly providerFeatures?: Readonly<Record<string, unknown>>;
   close?(): Promise<void>;

@@ -37,18 +37,3 @@ export function acrForLoa(loa: Loa): string {
 export function loaForAcr(acr: string): Loa | undefined {
   return LOA_LEVELS.find((l) => ACR_BY_LOA[l] === acr);
 }
-
-/**
- * The lowest level that satisfies an OIDC `acr_values` request (a space-separated
- * preference list): the request is met by any listed level, so the minimum counts.
- * Unknown values are ignored, as OIDC Core 3.1.2.1 treats acr_values as voluntary.
- */
-export function minimumLoaFromAcrValues(acrValues: string | undefined): Loa | undefined {
-  if (!acrValues) return undefined;
-  const levels = acrValues
-    .split(' ')
-    .map(loaForAcr)
-    .filter((l): l is Loa => l !== undefined);
-  if (levels.length === 0) return undefined;
-  return levels.reduce((min, l) => (loaRank(l) < loaRank(min) ? l : min));
-}

@@ -8,7 +8,13 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../../config/schema.js';
 import { type IdentityVault, accountIdFor } from '../core/account.js';
-import type { InteractionControl, InteractionRef, Locale, SourceInstance } from '../core/adapter.js';
+import type {
+  InteractionControl,
+  InteractionRef,
+  Locale,
+  SourceInstance,
+  TargetInstance,
+} from '../core/adapter.js';
 import type { AuditEventInput } from '../core/audit-event.js';
 import { GatewayError, isGatewayError, toGatewayError } from '../core/errors.js';
 import type { CanonicalIdentity } from '../core/identity.js';
@@ -30,6 +36,8 @@ export interface InteractionHubDeps {
   provider: Provider;
   sources: ReadonlyMap<string, SourceInstance>;
   clients: ReadonlyMap<string, ClientConfig>;
+  /** Targets owning some clients (their acr vocabulary). */
+  clientOwner?: ReadonlyMap<string, TargetInstance>;
   vault: IdentityVault;
   pepper: Uint8Array;
   csrfKey: Uint8Array;
@@ -59,7 +67,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   const refOf = (req: Request, details: Details): InteractionRef => {
     const clientId = String(details.params.client_id ?? '');
     const allowed = deps.clients.get(clientId)?.allowed_claims;
-    const loa = requiredLoa(details.params);
+    const loa = requiredLoa(details.params, deps.clientOwner?.get(clientId)?.acrValues);
     return {
       uid: details.uid,
       clientId,
@@ -117,7 +125,9 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         {
           login: {
             accountId,
-            acr: acrForLoa(identity.authentication.loa),
+            acr:
+              deps.clientOwner?.get(ref.clientId)?.acrValues?.[identity.authentication.loa] ??
+              acrForLoa(identity.authentication.loa),
             amr: [...identity.authentication.amr],
             ts: identity.authentication.authTime,
             remember: true,

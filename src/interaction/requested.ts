@@ -1,6 +1,6 @@
 /** What an authorization request asks for: person attributes and the minimum level of assurance. */
 import type { PersonAttribute } from '../core/identity.js';
-import { type Loa, loaForAcr, loaRank, minimumLoaFromAcrValues } from '../core/loa.js';
+import { type Loa, loaForAcr, loaRank } from '../core/loa.js';
 import { SCOPE_CLAIMS, attributeForClaim } from '../provider/claims.js';
 
 interface ClaimsParam {
@@ -55,10 +55,24 @@ export function requestedAttributes(
   return [...out];
 }
 
-/** The minimum LoA from acr_values and an essential `acr` claim request (the stricter wins). */
-export function requiredLoa(params: Record<string, unknown>): Loa | undefined {
-  const fromValues = minimumLoaFromAcrValues(
-    typeof params.acr_values === 'string' ? params.acr_values : undefined,
+const minimum = (levels: readonly (Loa | undefined)[]): Loa | undefined =>
+  levels
+    .filter((l): l is Loa => l !== undefined)
+    .reduce<Loa | undefined>((m, l) => (m === undefined || loaRank(l) < loaRank(m) ? l : m), undefined);
+
+/**
+ * The minimum LoA from acr_values and an essential `acr` claim request (the stricter wins).
+ * `vocabulary` adds a target's own acr values (e.g. Singpass) to ours.
+ */
+export function requiredLoa(
+  params: Record<string, unknown>,
+  vocabulary?: Readonly<Record<Loa, string>>,
+): Loa | undefined {
+  const toLoa = (v: string): Loa | undefined =>
+    loaForAcr(v) ?? (vocabulary && (Object.keys(vocabulary) as Loa[]).find((l) => vocabulary[l] === v));
+  // acr_values is a preference list: any listed level satisfies it, so the minimum counts.
+  const fromValues = minimum(
+    (typeof params.acr_values === 'string' ? params.acr_values.split(' ') : []).map(toLoa),
   );
   const claims = parseClaimsParam(params.claims);
   const acr = (claims.id_token?.acr ?? undefined) as
@@ -66,13 +80,7 @@ export function requiredLoa(params: Record<string, unknown>): Loa | undefined {
     | undefined;
   let fromClaim: Loa | undefined;
   if (acr?.essential) {
-    const levels = [acr.value, ...(acr.values ?? [])]
-      .map((v) => (v ? loaForAcr(v) : undefined))
-      .filter((l): l is Loa => l !== undefined);
-    fromClaim = levels.reduce<Loa | undefined>(
-      (m, l) => (m === undefined || loaRank(l) < loaRank(m) ? l : m),
-      undefined,
-    );
+    fromClaim = minimum([acr.value, ...(acr.values ?? [])].map((v) => (v ? toLoa(v) : undefined)));
   }
   if (fromValues && fromClaim) return loaRank(fromValues) > loaRank(fromClaim) ? fromValues : fromClaim;
   return fromValues ?? fromClaim;

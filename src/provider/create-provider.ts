@@ -64,6 +64,13 @@ export function toClientMetadata(c: ClientConfig): Record<string, unknown> {
 export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provider {
   const fapiClients = new Set(deps.clients.filter((c) => c.profile === 'fapi2').map((c) => c.client_id));
   const clientConfigs = new Map(deps.clients.map((c) => [c.client_id, c]));
+  // Scopes and claims contributed by targets (e.g. Myinfo-like scopes); the hub's own scopes win on conflict.
+  const owners = [...new Set(deps.clientOwner?.values() ?? [])];
+  const targetClaims: Record<string, string[]> = {};
+  for (const t of owners)
+    for (const c of t.claims ?? [])
+      if (c.scope) targetClaims[c.scope] = [...(targetClaims[c.scope] ?? []), ...c.claims];
+  const targetAcrs = owners.flatMap((t) => Object.values(t.acrValues ?? {}));
 
   const configuration: Configuration = {
     adapter: createProviderAdapter(deps.store),
@@ -80,9 +87,15 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     enableHttpPostMethods: config.provider.httpPostAuthorization,
     findAccount: findAccountWith(deps.accounts, clientConfigs, deps.clientOwner),
     // amr rides on the openid scope so every ID token carries it (RFC 8176).
-    claims: { ...SCOPE_CLAIMS, openid: ['sub', 'amr'] } as unknown as Configuration['claims'],
-    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
-    acrValues: [...ACR_VALUES],
+    claims: {
+      ...targetClaims,
+      ...SCOPE_CLAIMS,
+      openid: ['sub', 'amr'],
+    } as unknown as Configuration['claims'],
+    scopes: [
+      ...new Set(['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS), ...Object.keys(targetClaims)]),
+    ],
+    acrValues: [...new Set([...ACR_VALUES, ...targetAcrs])],
     responseTypes: ['code'],
     subjectTypes: ['public', 'pairwise'],
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
@@ -90,9 +103,11 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     pairwiseIdentifier(_ctx, accountId, client) {
       const sector =
         clientConfigs.get(client.clientId)?.sector_identifier ?? client.sectorIdentifier ?? client.clientId;
-      return createHmac('sha256', deps.pepper)
+      const sub = createHmac('sha256', deps.pepper)
         .update(`pairwise\0${sector}\0${accountId}`)
         .digest('base64url');
+      const owner = deps.clientOwner?.get(client.clientId);
+      return owner?.formatSubject ? owner.formatSubject(sub, client.clientId) : sub;
     },
     features: {
       devInteractions: { enabled: false },

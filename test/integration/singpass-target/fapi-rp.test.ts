@@ -113,9 +113,28 @@ describe('Singpass-like target with a Singpass FAPI RP', () => {
     expect(JSON.stringify(info)).not.toMatch(/uinfin|架橋/);
   });
 
-  // Needs core hooks (reported to the lead): formatSubject in pairwiseIdentifier, target claim/scope
-  // contributions in the provider's claims config, and a per-client acr vocabulary.
-  it.todo('sub is u=<pairwise UUID> (formatSubject applied by the hub)');
-  it.todo('dob, sex, nationality, regadd released by their Myinfo scopes');
-  it.todo('acr is urn:singpass:authentication:loa:3 for a high login');
+  it('gives sub in the u=<pairwise UUID> form, stable across logins', async () => {
+    const first = (await fapiLogin('openid')).tokens.claims()!;
+    const second = (await fapiLogin('openid')).tokens.claims()!;
+    expect(first.sub).toMatch(/^u=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(second.sub).toBe(first.sub);
+  });
+
+  it('releases dob, sex, nationality and regadd only through their Myinfo scopes', async () => {
+    const { tokens, dpop } = await fapiLogin('openid name dob sex nationality regadd');
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub, { DPoP: dpop });
+    expect(Object.keys(info).sort()).toEqual(['dob', 'name', 'nationality', 'regadd', 'sex', 'sub']);
+    expect((info.dob as { value: string }).value).toBe('1990-04-01');
+    const narrow = await fapiLogin('openid dob');
+    const info2 = await oidc.fetchUserInfo(config, narrow.tokens.access_token, narrow.tokens.claims()!.sub, {
+      DPoP: narrow.dpop,
+    });
+    expect(Object.keys(info2).sort()).toEqual(['dob', 'sub']);
+  });
+
+  it('carries acr in the Singpass vocabulary, and reads Singpass acr_values', async () => {
+    const { tokens } = await fapiLogin('openid');
+    expect(tokens.claims()!.acr).toBe('urn:singpass:authentication:loa:3');
+    expect(config.serverMetadata().acr_values_supported).toContain('urn:singpass:authentication:loa:3');
+  });
 });
