@@ -99,7 +99,10 @@ export const personSchema = z
     gender: genderSchema.optional(),
     address: addressSchema.optional(),
     /** ISO 3166-1 alpha-2 codes. */
-    nationality: z.array(z.string().regex(/^[A-Z]{2}$/)).max(8).optional(),
+    nationality: z
+      .array(z.string().regex(/^[A-Z]{2}$/))
+      .max(8)
+      .optional(),
     email: z.email().max(254).optional(),
   })
   .strict();
@@ -145,7 +148,10 @@ export const canonicalIdentitySchema = z
     verified: z.array(z.enum(PERSON_ATTRIBUTES)).max(PERSON_ATTRIBUTES.length).default([]),
     /** Namespaced extension bag: keys are `<namespace>:<name>`. */
     extensions: z
-      .record(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9_.-]+$/), z.union([z.string(), z.number(), z.boolean()]))
+      .record(
+        z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9_.-]+$/),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
       .default({}),
   })
   .strict();

@@ -59,14 +59,12 @@ export function errorHandler(log: Logger, defaultLocale: Locale) {
     if (res.headersSent) return;
     res.status(status);
     if (req.accepts(['html', 'json']) === 'html') {
-      res
-        .type('html')
-        .send(
-          renderErrorPage(negotiateLocale(undefined, req.get('accept-language'), defaultLocale), {
-            error,
-            description,
-          }),
-        );
+      res.type('html').send(
+        renderErrorPage(negotiateLocale(undefined, req.get('accept-language'), defaultLocale), {
+          error,
+          description,
+        }),
+      );
     } else {
       res.json({ error, error_description: description });
     }
