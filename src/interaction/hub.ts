@@ -119,22 +119,24 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         interaction: ref.uid,
       });
       deps.onLogin?.({ source, outcome: 'success', durationSeconds: elapsed(ref.uid) });
-      await provider.interactionFinished(
-        req,
-        res,
-        {
-          login: {
-            accountId,
-            acr:
-              deps.clientOwner?.get(ref.clientId)?.acrValues?.[identity.authentication.loa] ??
-              acrForLoa(identity.authentication.loa),
-            amr: [...identity.authentication.amr],
-            ts: identity.authentication.authTime,
-            remember: true,
-          },
-        },
-        { mergeWithLastSubmission: false },
-      );
+      const login = {
+        accountId,
+        acr:
+          deps.clientOwner?.get(ref.clientId)?.acrValues?.[identity.authentication.loa] ??
+          acrForLoa(identity.authentication.loa),
+        amr: [...identity.authentication.amr],
+        ts: identity.authentication.authTime,
+        remember: true,
+      };
+      // A first login for this client needs consent anyway: keep the login result in the interaction and show
+      // the consent page now, saving the round trip through the authorization endpoint. With an existing grant
+      // oidc-provider decides (it may need no consent at all).
+      if (details.grantId) {
+        await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+        return;
+      }
+      await provider.interactionResult(req, res, { login }, { mergeWithLastSubmission: false });
+      sendConsentPage(req, res, details, identity);
     },
     async fail(req, res, error) {
       const details = await provider.interactionDetails(req, res).catch(() => undefined);
@@ -161,6 +163,30 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     },
   };
 
+  function pendingLoginAccount(details: Details): string | undefined {
+    const login = (details.result as { login?: { accountId?: unknown } } | undefined)?.login;
+    return typeof login?.accountId === 'string' ? login.accountId : undefined;
+  }
+
+  function sendConsentPage(req: Request, res: Response, details: Details, identity: CanonicalIdentity): void {
+    const ref = refOf(req, details);
+    const names = requestedClaimNames(details.params);
+    const have = (a: string) => identity.person[a as keyof typeof identity.person] !== undefined;
+    res
+      .set('cache-control', 'no-store')
+      .type('html')
+      .send(
+        renderConsentPage(ref.locale, {
+          uid: details.uid,
+          clientName: clientName(ref.clientId),
+          csrf: csrfToken(deps.csrfKey, details.uid),
+          attributes: ref.requestedAttributes.filter(have),
+          verifiedClaims: names.includes('verified_claims') && identity.verified.some(have),
+          loa: identity.authentication.loa,
+        }),
+      );
+  }
+
   function elapsed(uid: string): number | undefined {
     const t0 = started.get(uid);
     started.delete(uid);
@@ -176,7 +202,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     const ref = refOf(req, details);
     const csrf = csrfToken(deps.csrfKey, details.uid);
     res.set('cache-control', 'no-store');
-    if (details.prompt.name === 'login') {
+    if (details.prompt.name === 'login' && !pendingLoginAccount(details)) {
       if (!started.has(details.uid)) started.set(details.uid, deps.now());
       const sources = [...deps.sources]
         .filter(([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa))
@@ -188,27 +214,16 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         );
       return;
     }
-    if (details.prompt.name === 'consent') {
-      const accountId = details.session?.accountId;
+    const pending = details.prompt.name === 'login' ? pendingLoginAccount(details) : undefined;
+    if (details.prompt.name === 'consent' || pending) {
+      const accountId = pending ?? details.session?.accountId;
       const identity = accountId ? await deps.vault.load(accountId) : undefined;
       if (!identity) {
         throw new GatewayError('ERR_SESSION_EXPIRED', 'the authenticated identity has expired', {
           oauth: 'login_required',
         });
       }
-      const names = requestedClaimNames(details.params);
-      const have = (a: string) => identity.person[a as keyof typeof identity.person] !== undefined;
-      const attributes = ref.requestedAttributes.filter(have);
-      res.type('html').send(
-        renderConsentPage(locale, {
-          uid: details.uid,
-          clientName: clientName(ref.clientId),
-          csrf,
-          attributes,
-          verifiedClaims: names.includes('verified_claims') && identity.verified.some(have),
-          loa: identity.authentication.loa,
-        }),
-      );
+      sendConsentPage(req, res, details, identity);
       return;
     }
     throw new GatewayError('ERR_PROMPT_UNSUPPORTED', 'unsupported interaction prompt', {
@@ -234,9 +249,12 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   router.post('/interaction/:uid/consent', form, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     assertForm(req, details.uid);
-    const accountId = details.session?.accountId;
     const clientId = String(details.params.client_id ?? '');
-    if (details.prompt.name !== 'consent' || !accountId) {
+    // Either oidc-provider asked for consent, or the login just finished here and its result waits in the interaction.
+    const pendingLogin = details.prompt.name === 'login' ? pendingLoginAccount(details) : undefined;
+    const accountId =
+      pendingLogin ?? (details.prompt.name === 'consent' ? details.session?.accountId : undefined);
+    if (!accountId) {
       throw new GatewayError('ERR_PROMPT_MISMATCH', 'no consent is pending for this interaction', {
         oauth: 'invalid_request',
       });
@@ -259,9 +277,16 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     const grant = details.grantId
       ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }))
       : new provider.Grant({ accountId, clientId });
-    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    if (pendingLogin) {
+      // What the consent prompt would have listed: the requested scopes and the claims-parameter claims.
+      if (typeof details.params.scope === 'string') grant.addOIDCScope(details.params.scope);
+      const claimsParamNames = requestedClaimNames({ claims: details.params.claims });
+      if (claimsParamNames.length) grant.addOIDCClaims(claimsParamNames);
+    } else {
+      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    }
     const grantId = await grant.save();
     const attributes = refOf(req, details).requestedAttributes;
     await deps.audit({
@@ -271,7 +296,11 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       interaction: details.uid,
       attributes: [...attributes],
     });
-    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    // A pending login sits in `result` (not `lastSubmission`, which is what oidc-provider merges with).
+    const result = pendingLogin
+      ? { ...details.lastSubmission, ...details.result, consent: { grantId } }
+      : { consent: { grantId } };
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: !pendingLogin });
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
