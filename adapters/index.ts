@@ -4,10 +4,10 @@
  */
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
+import { eidasTarget } from './eidas/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
 import { singpassTarget } from './singpass-target/index.js';
-import { eidasTarget } from './eidas/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: options types differ per adapter; each validates its own.
 type AnySource = SourceAdapter<any>;

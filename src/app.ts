@@ -3,15 +3,17 @@
  * and the HTTP surface into one express app. main.ts and tests call it; it
  * never reads process.env (the environment comes in through `deps.env`).
  */
+
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
 import { sourceCatalog, targetCatalog } from '../adapters/index.js';
-import { type ClientConfig, type GatewayConfig, clientSchema } from '../config/schema.js';
+import { type ClientConfig, clientSchema, type GatewayConfig } from '../config/schema.js';
 import { createAuditLog } from './audit/audit-log.js';
+import { type CheckedConfig, ConfigError } from './config/check-config.js';
 import { createIdentityVault } from './core/account.js';
 import type {
   AdapterContext,
@@ -23,14 +25,13 @@ import type {
 import type { AuditEventInput } from './core/audit-event.js';
 import { createLogger } from './core/logger.js';
 import { createDemoRpRouter } from './demo-rp/router.js';
-import { type CheckedConfig, ConfigError } from './config/check-config.js';
-import { errorHandler, securityHeaders } from './http/middleware.js';
 import { createMetrics } from './http/metrics.js';
+import { errorHandler, securityHeaders } from './http/middleware.js';
 import { createInteractionHub } from './interaction/hub.js';
 import { type KeyStore, loadKeyStore } from './keys/key-store.js';
 import { createProvider } from './provider/create-provider.js';
-import { createSealedStore } from './storage/sealed-store.js';
 import { createRedisStore } from './storage/redis-store.js';
+import { createSealedStore } from './storage/sealed-store.js';
 import { createSqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 

@@ -3,7 +3,7 @@
  * Input is what the hub released to our internal client after consent (OIDC standard claims), so nothing
  * the person did not consent to can appear here.
  */
-import { ATTRNAME_FORMAT_URI, NATURAL_PERSON, NS, type NaturalPersonAttribute } from './constants.js';
+import { ATTRNAME_FORMAT_URI, NATURAL_PERSON, type NaturalPersonAttribute, NS } from './constants.js';
 import type { RequestedAttribute } from './request.js';
 import { escapeXml } from './xml.js';
 

@@ -13,8 +13,8 @@ import {
 } from './constants.js';
 import { eidasLoaUris } from './eidas-loa.js';
 import { certBody } from './material.js';
-import { type PemKeyPair, signDocument } from './samlify.js';
 import { newSamlId } from './response.js';
+import { type PemKeyPair, signDocument } from './samlify.js';
 import { escapeXml } from './xml.js';
 
 export interface IdpMetadataInput {

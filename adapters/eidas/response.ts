@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { NAMEID_FORMAT, NS, STATUS } from './constants.js';
-import { type SamlIdp, type SamlSp, type PemKeyPair, signDocument, signEncryptResponse } from './samlify.js';
+import { type PemKeyPair, type SamlIdp, type SamlSp, signDocument, signEncryptResponse } from './samlify.js';
 import { escapeXml } from './xml.js';
 
 export const newSamlId = (): string => `_${randomBytes(20).toString('hex')}`;

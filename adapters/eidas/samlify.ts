@@ -7,8 +7,9 @@
  * samlify leaves some checks to the caller (audience, InResponseTo, which element a signature covers); the
  * callers in request.ts and sp-response.ts do them.
  */
-import samlify from 'samlify';
+
 import type { IdentityProviderInstance, ServiceProviderInstance } from 'samlify';
+import samlify from 'samlify';
 import { ALG, BINDING } from './constants.js';
 import { validateSamlSchema } from './schema-validator.js';
 

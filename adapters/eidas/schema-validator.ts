@@ -7,7 +7,7 @@
  * bundled files, so a message can never make the validator read the file system or the network.
  * See docs/decisions/0002-saml-schema-validation.md.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';

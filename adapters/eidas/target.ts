@@ -6,13 +6,15 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { defineTargetAdapter } from '../../src/core/adapter.js';
-import { eidasLoaSatisfies, eidasLoaUri, canonicalLoaFor } from './eidas-loa.js';
+import { GatewayError } from '../../src/core/errors.js';
 import { attributeStatementXml, attributeValues, missingRequired } from './attributes.js';
 import { NAMEID_FORMAT, STATUS } from './constants.js';
+import { canonicalLoaFor, eidasLoaSatisfies, eidasLoaUri } from './eidas-loa.js';
 import { createHubClient, HubError, type HubLogin } from './hub-client.js';
 import { inlineOrFile, loadKeyPair } from './material.js';
 import { buildIdpMetadata } from './metadata.js';
 import { type EidasTargetOptions, eidasTargetOptionsSchema } from './options.js';
+import { renderPostForm } from './post-form.js';
 import { type CheckedAuthnRequest, checkAuthnRequest, SamlStatusError } from './request.js';
 import { buildErrorResponse, buildSuccessResponse } from './response.js';
 import {
@@ -23,8 +25,6 @@ import {
   spMetadataFacts,
   verifyAuthnRequest,
 } from './samlify.js';
-import { renderPostForm } from './post-form.js';
-import { GatewayError } from '../../src/core/errors.js';
 
 interface Connector {
   readonly sp: SamlSp;

@@ -19,7 +19,7 @@ import { beginLogin, completeLogin, type LoginSettings, takePending } from './lo
 import { type UpstreamOptions, upstreamOptionsSchema } from './options.js';
 import { profileFor } from './profiles/index.js';
 
-export { upstreamOptionsSchema, type UpstreamOptions } from './options.js';
+export { type UpstreamOptions, upstreamOptionsSchema } from './options.js';
 
 export const oidcUpstreamSource = defineSourceAdapter<UpstreamOptions>({
   kind: 'source',

@@ -5,7 +5,7 @@
  * upstream registers as the client's `jwks_uri`.
  */
 import { readFile } from 'node:fs/promises';
-import { type JWK, importJWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import type { AdapterContext } from '../../src/core/adapter.js';
 import { GatewayError } from '../../src/core/errors.js';

@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import { z } from 'zod';
 import type { AdapterContext, InteractionRef } from '../../src/core/adapter.js';
 import { type CanonicalIdentity, parseCanonicalIdentity } from '../../src/core/identity.js';
-import { type Loa, LOA_LEVELS, loaSatisfies, loaSchema } from '../../src/core/loa.js';
+import { LOA_LEVELS, type Loa, loaSatisfies, loaSchema } from '../../src/core/loa.js';
 import { toUpstreamError, upstreamError } from './errors.js';
 import { amrOf } from './profiles/common.js';
 import type { UpstreamProfile } from './profiles/types.js';

@@ -6,8 +6,8 @@
  * person items. See docs/schemes/singpass.md.
  */
 import { z } from 'zod';
-import { type TargetClient, defineTargetAdapter } from '../../src/core/adapter.js';
-import { type NameScript, SINGPASS_ACR_BY_LOA, myinfoClaims } from './person.js';
+import { defineTargetAdapter, type TargetClient } from '../../src/core/adapter.js';
+import { myinfoClaims, type NameScript, SINGPASS_ACR_BY_LOA } from './person.js';
 import { singpassSubject } from './subject.js';
 
 const url = z.url({ protocol: /^https?$/ });

@@ -1,8 +1,8 @@
 /** Opens just the store and key store of a configured gateway for offline CLI commands. */
 import { join, resolve } from 'node:path';
 import { createAuditLog } from '../audit/audit-log.js';
-import type { AuditEventInput } from '../core/audit-event.js';
 import { loadConfigFile } from '../config/load-config.js';
+import type { AuditEventInput } from '../core/audit-event.js';
 import { type KeyStore, loadKeyStore } from '../keys/key-store.js';
 import { createRedisStore } from '../storage/redis-store.js';
 import { createSqliteStore } from '../storage/sqlite-store.js';

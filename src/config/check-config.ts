@@ -4,8 +4,8 @@
  * field path instead of stopping at the first, then deep-freezes the result.
  */
 import type { z } from 'zod';
-import { type AdapterEntry, type GatewayConfig, configSchema } from '../../config/schema.js';
 import { sourceCatalog, targetCatalog } from '../../adapters/index.js';
+import { type AdapterEntry, configSchema, type GatewayConfig } from '../../config/schema.js';
 
 export interface ConfigProblem {
   path: string;

@@ -4,7 +4,7 @@
  * main.ts and the CLI are the only callers; the core never reads process.env.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, type CheckedConfig, type ConfigProblem, checkConfig } from './check-config.js';
+import { type CheckedConfig, ConfigError, type ConfigProblem, checkConfig } from './check-config.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -5,7 +5,7 @@
  * shows the claims it received.
  */
 import express, { type Router } from 'express';
-import { type JWK, importJWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { ACR_BY_LOA } from '../core/loa.js';
 import { html, page } from '../interaction/views/html.js';

@@ -7,7 +7,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../../config/schema.js';
-import { type IdentityVault, accountIdFor } from '../core/account.js';
+import { accountIdFor, type IdentityVault } from '../core/account.js';
 import type {
   InteractionControl,
   InteractionRef,

@@ -1,7 +1,7 @@
 /** What an authorization request asks for: person attributes and the minimum level of assurance. */
 import type { PersonAttribute } from '../core/identity.js';
 import { type Loa, loaForAcr, loaRank } from '../core/loa.js';
-import { SCOPE_CLAIMS, attributeForClaim } from '../provider/claims.js';
+import { attributeForClaim, SCOPE_CLAIMS } from '../provider/claims.js';
 
 interface ClaimsParam {
   id_token?: Record<string, unknown>;

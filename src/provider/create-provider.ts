@@ -7,14 +7,14 @@ import type { JWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientConfig, GatewayConfig } from '../../config/schema.js';
 import type { TargetInstance } from '../core/adapter.js';
-import type { Store } from '../storage/store.js';
 import { ACR_VALUES } from '../core/loa.js';
-import { renderErrorPage } from '../interaction/views/error-page.js';
 import { negotiateLocale } from '../interaction/i18n.js';
-import { createProviderAdapter } from './storage-adapter.js';
+import { renderErrorPage } from '../interaction/views/error-page.js';
+import type { Store } from '../storage/store.js';
 import { SCOPE_CLAIMS } from './claims.js';
 import type { AccountLoader } from './find-account.js';
 import { findAccountWith } from './find-account.js';
+import { createProviderAdapter } from './storage-adapter.js';
 
 export interface ProviderDeps {
   store: Store;

@@ -5,10 +5,10 @@
  * unforged variant is accepted, so each refusal is about the varied part.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type JWK, type JWTPayload, SignJWT, base64url, exportJWK } from 'jose';
+import { base64url, exportJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { browserLogin } from '../helpers/rp.js';
-import { REDIRECT, type RpConfig, postForm } from './support.js';
+import { postForm, REDIRECT, type RpConfig } from './support.js';
 
 export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 

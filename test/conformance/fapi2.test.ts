@@ -9,27 +9,27 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import { TestBrowser } from '../helpers/browser.js';
+import { bootGateway, makeClientKey, privateKeyJwtClient, type TestGateway } from '../helpers/gateway.js';
 import { browserLogin } from '../helpers/rp.js';
-import { type TestGateway, bootGateway, makeClientKey, privateKeyJwtClient } from '../helpers/gateway.js';
 import {
-  type DpopKey,
-  type SigningKey,
   clientAssertion,
+  type DpopKey,
   dpopKey,
   dpopProof,
   fapiExchange,
   fapiLogin,
   rawPar,
   requestObject,
+  type SigningKey,
   unsignedJwt,
 } from './fapi2-support.js';
 import {
-  REDIRECT,
-  type RpConfig,
   authUrl,
   claimsOf,
   login,
   oauthError,
+  REDIRECT,
+  type RpConfig,
   rawParams,
   responseParams,
   rpConfig,

@@ -5,7 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../helpers/gateway.js';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../helpers/gateway.js';
 import { browserLogin } from '../helpers/rp.js';
 import { REDIRECT } from './support.js';
 

@@ -4,21 +4,21 @@
  * module it mirrors. The gateway is a code-flow OP with PKCE required for all
  * clients, so the implicit/hybrid modules do not apply.
  */
-import { UnsecuredJWT, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import { TestBrowser } from '../helpers/browser.js';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../helpers/gateway.js';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../helpers/gateway.js';
 import { browserLogin } from '../helpers/rp.js';
 import {
-  REDIRECT,
-  type RpConfig,
   authUrl,
   claimsOf,
   exchange,
   login,
   oauthError,
+  REDIRECT,
+  type RpConfig,
   rawParams,
   responseParams,
   rpConfig,

@@ -3,8 +3,9 @@
  * a login that returns the code callback, raw authorization URLs for requests a
  * real RP library would refuse to build, and small fetch helpers.
  */
-import * as oidc from 'openid-client';
+
 import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 import type { Page, TestBrowser } from '../helpers/browser.js';
 import { browserLogin } from '../helpers/rp.js';
 

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import pino from 'pino';
-import { type Gateway, createGateway } from '../../src/app.js';
+import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import type { Store } from '../../src/storage/store.js';
 

@@ -1,6 +1,6 @@
 /** Drives a full login with openid-client as the RP and TestBrowser as the user agent. */
 import * as oidc from 'openid-client';
-import { TestBrowser, type Page } from './browser.js';
+import { type Page, TestBrowser } from './browser.js';
 
 export interface RpClient {
   clientId: string;

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { AdapterContext } from '../../../src/core/adapter.js';
 import { eudiError } from '../errors.js';
-import { type IssuerSigner, createIssuerSigner, createTestIssuerChain } from './issuer-key.js';
 import { issuePidCredential } from './issue-credential.js';
-import { type StatusListService, createStatusList } from './status-list.js';
+import { createIssuerSigner, createTestIssuerChain, type IssuerSigner } from './issuer-key.js';
+import { createStatusList, type StatusListService } from './status-list.js';
 
 export interface CredentialServiceOptions {
   readonly vct: string;

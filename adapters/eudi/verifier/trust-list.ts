@@ -6,9 +6,9 @@
  */
 import 'reflect-metadata';
 import { BasicConstraintsExtension, X509Certificate, X509ChainBuilder } from '@peculiar/x509';
-import { importX509, type KeyObject, type CryptoKey } from 'jose';
+import { type CryptoKey, importX509, type KeyObject } from 'jose';
 import { z } from 'zod';
-import { loaSchema, type Loa } from '../../../src/core/loa.js';
+import { type Loa, loaSchema } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
 
 export const trustedIssuerSchema = z

@@ -7,9 +7,9 @@
 import {
   compactVerify,
   decodeProtectedHeader,
-  errors as joseErrors,
   importJWK,
   type JWK,
+  errors as joseErrors,
   jwtVerify,
 } from 'jose';
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /** Helpers shared by the upstream profiles: script detection, RFC 8176 amr, claim readers. */
 import { GatewayError } from '../../../src/core/errors.js';
-import { type Amr, type Gender, type Script, amrSchema } from '../../../src/core/identity.js';
+import { type Amr, amrSchema, type Gender, type Script } from '../../../src/core/identity.js';
 
 const KANA_ONLY = /^[\p{Script=Katakana}\u30fc\u30fb\u3000\s]+$/u;
 const HIRA_ONLY = /^[\p{Script=Hiragana}\u30fc\u3000\s]+$/u;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli.js';
 import { TestBrowser } from '../../helpers/browser.js';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';

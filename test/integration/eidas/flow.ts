@@ -1,6 +1,6 @@
 /** Drives a browser from a SAML request at the gateway to the HTTP-POST form addressed to the connector's ACS. */
 import { inflateRawSync } from 'node:zlib';
-import { TestBrowser, type Page } from '../../helpers/browser.js';
+import { type Page, TestBrowser } from '../../helpers/browser.js';
 
 export interface PostedToAcs {
   action: string;

@@ -4,15 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js';
-import { bootGateway, freePort, type TestGateway } from '../../helpers/gateway.js';
 import { TestBrowser } from '../../helpers/browser.js';
+import { bootGateway, freePort, type TestGateway } from '../../helpers/gateway.js';
 import { formToAcs, postBindingRequest, samlLogin, statusOf } from './flow.js';
 import {
   type Connector,
   eidasExtensions,
   hasXmlsec1,
-  makeConnector,
   MINIMUM_SET,
+  makeConnector,
   NP,
   rsaKeyPair,
   type TestKeyPair,

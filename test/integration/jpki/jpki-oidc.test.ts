@@ -7,17 +7,17 @@
 import 'reflect-metadata';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtualMyNumberCard, respondToChallenge } from '../../../adapters/jpki/card/index.js';
+import { respondToChallenge, VirtualMyNumberCard } from '../../../adapters/jpki/card/index.js';
 import {
-  type IssuedCard,
-  type RevocationServer,
-  TEST_HOLDERS,
   createTestPki,
+  type IssuedCard,
   issueCard,
+  type RevocationServer,
   startRevocationServer,
+  TEST_HOLDERS,
 } from '../../../adapters/jpki/pki/index.js';
 import { TestBrowser } from '../../helpers/browser.js';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';

@@ -92,9 +92,9 @@ describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
         const type = await r.type(k);
         if (type === 'string') dump += await r.get(k);
         else if (type === 'set') dump += (await r.smembers(k)).join('\n');
-        else if (type === 'zset') dump += (await r.zrange(k, 0, -1)).join('\n');
+        else if (type === 'zset') dump += (await r.zrange(k, '0', '-1')).join('\n');
         else if (type === 'hash') dump += JSON.stringify(await r.hgetall(k));
-        else if (type === 'list') dump += (await r.lrange(k, 0, -1)).join('\n');
+        else if (type === 'list') dump += (await r.lrange(k, '0', '-1')).join('\n');
       }
       expect(dump).toContain('login.success'); // the audit log is there, so the scan sees real data
       for (const secret of ['架橋', '花子', 'カケハシ', 'Hanako', '1990-04-01', '千代田', '霞が関'])

@@ -7,12 +7,12 @@
  */
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, bootGateway, freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, freePort, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
 import { lastRefusal } from './support/audit.js';
 import { type EncKey, makeEncKey } from './support/keys.js';
 import { rpAuthorization, upstreamLogin } from './support/login.js';
-import { type TestOp, startTestOp } from './support/test-op.js';
+import { startTestOp, type TestOp } from './support/test-op.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 let gw: TestGateway;

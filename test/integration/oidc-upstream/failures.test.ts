@@ -4,11 +4,11 @@
  * must turn into an OAuth error for the relying party plus a `login.refused`
  * audit event with the specific code.
  */
-import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../../helpers/browser.js';
-import { type TestGateway, bootGateway, freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, freePort, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
 import { lastRefusal } from './support/audit.js';
 import { type FakeOp, startFakeOp } from './support/fake-op.js';

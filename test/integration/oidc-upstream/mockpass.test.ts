@@ -7,7 +7,7 @@
  */
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, bootGateway, freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, freePort, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
 import { auditEvents } from './support/audit.js';
 import { type EncKey, makeEncKey } from './support/keys.js';

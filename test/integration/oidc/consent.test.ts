@@ -6,7 +6,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../../helpers/browser.js';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';

@@ -3,9 +3,10 @@
  * source: authorization code + PKCE with private_key_jwt, PAR, DPoP; validates
  * the ID token and reads userinfo.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import * as oidc from 'openid-client';
-import { type TestGateway, bootGateway, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootGateway, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { browserLogin, discover } from '../../helpers/rp.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';

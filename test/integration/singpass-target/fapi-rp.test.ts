@@ -7,7 +7,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestGateway, bootGateway, makeClientKey } from '../../helpers/gateway.js';
+import { bootGateway, makeClientKey, type TestGateway } from '../../helpers/gateway.js';
 import { browserLogin } from '../../helpers/rp.js';
 
 const REDIRECT = 'http://127.0.0.1:9/sg-cb';

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { CompactEncrypt, type JWK, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 
 export interface Behaviour {
   iss?: string;
