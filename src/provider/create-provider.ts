@@ -86,11 +86,11 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     // OIDC Core §3.1.2.1 POST to the authorization endpoint; oidc-provider requires SameSite=None session cookies for it.
     enableHttpPostMethods: config.provider.httpPostAuthorization,
     findAccount: findAccountWith(deps.accounts, clientConfigs, deps.clientOwner),
-    // amr rides on the openid scope so every ID token carries it (RFC 8176).
+    // acr and amr ride on the openid scope so every ID token carries them (RP-side assurance checks).
     claims: {
       ...targetClaims,
       ...SCOPE_CLAIMS,
-      openid: ['sub', 'amr'],
+      openid: ['sub', 'acr', 'amr'],
     } as unknown as Configuration['claims'],
     scopes: [
       ...new Set(['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS), ...Object.keys(targetClaims)]),
