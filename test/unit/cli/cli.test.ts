@@ -3,7 +3,7 @@
  * rotate keeps the old key published and audits it; audit verify detects a
  * tampered chain.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -141,5 +141,30 @@ describe('kakehashi keys and audit', () => {
     const r = await run('frobnicate');
     expect(r.code).toBe(2);
     expect(r.err).toContain('unknown command');
+  });
+});
+
+describe('kakehashi pki and card', () => {
+  const pkiDir = join(dir, 'jpki');
+
+  it('creates a test PKI with virtual cards, revokes and renews a card', async () => {
+    const init = await run('pki', 'init', '--dir', pkiDir);
+    expect(init.code).toBe(0);
+    expect(init.out).toContain('card test-1');
+    const revoke = await run('pki', 'revoke', 'test-1', '--dir', pkiDir);
+    expect(revoke.code).toBe(0);
+    const revoked = JSON.parse(readFileSync(join(pkiDir, 'revoked.json'), 'utf8')) as unknown[];
+    expect(revoked.length).toBeGreaterThan(0);
+    const before = readFileSync(join(pkiDir, 'cards', 'test-2', 'auth.pem'), 'utf8');
+    expect((await run('pki', 'renew', 'test-2', '--dir', pkiDir)).code).toBe(0);
+    expect(readFileSync(join(pkiDir, 'cards', 'test-2', 'auth.pem'), 'utf8')).not.toBe(before);
+  }, 60_000);
+
+  it('explains a missing argument and an unreachable challenge URL', async () => {
+    expect((await run('pki', 'revoke', '--dir', pkiDir)).code).toBe(2);
+    const r = await run('card', 'sign', 'http://127.0.0.1:9/a/jpki/challenge/nope', '--dir', pkiDir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error/);
+    expect(r.err).not.toContain('    at ');
   });
 });
