@@ -9,6 +9,7 @@ import { DirectoryString, id_ce_subjectAltName, SubjectAlternativeName } from '@
 import type { X509Certificate } from '@peculiar/x509';
 import type { Gender, Person, PersonAttribute } from '../../../src/core/identity.js';
 import { jpkiError } from '../errors.js';
+import { factsOf } from './certificate.js';
 
 export const JPKI_SAN_OID = {
   name: '1.2.392.200149.8.5.5.1',
@@ -28,8 +29,23 @@ export interface SigningAttributes {
   verified: PersonAttribute[];
 }
 
-/** Parse and validate the basic 4 attributes; any missing or malformed value is ERR_JPKI_ATTRIBUTES. */
+const PARSED = new WeakMap<X509Certificate, SigningAttributes>();
+
+/**
+ * Parse and validate the basic 4 attributes; any missing or malformed value is ERR_JPKI_ATTRIBUTES.
+ * A pure function of the certificate: the result is memoised per certificate object and
+ * returned as a fresh copy (callers may change the identity they build from it).
+ */
 export function parseSigningAttributes(cert: X509Certificate): SigningAttributes {
+  let parsed = PARSED.get(cert);
+  if (!parsed) {
+    parsed = parseAttributes(cert);
+    PARSED.set(cert, parsed);
+  }
+  return structuredClone(parsed);
+}
+
+function parseAttributes(cert: X509Certificate): SigningAttributes {
   const values = readOtherNames(cert);
   const name = values.get(JPKI_SAN_OID.name);
   const gender = GENDERS[values.get(JPKI_SAN_OID.gender) ?? ''];
@@ -58,7 +74,7 @@ export function parseSigningAttributes(cert: X509Certificate): SigningAttributes
 }
 
 function readOtherNames(cert: X509Certificate): Map<string, string> {
-  const ext = cert.extensions.find((e) => e.type === id_ce_subjectAltName);
+  const ext = factsOf(cert).extensions.find((e) => e.type === id_ce_subjectAltName);
   if (!ext) throw jpkiError('ERR_JPKI_ATTRIBUTES');
   const values = new Map<string, string>();
   try {

@@ -3,16 +3,13 @@
  * EE -> pinned root. Roots come from configuration only, never from the card
  * or the request. Several root generations share one DN (schemes.md §1.2), so
  * the issuer is the anchor whose key verifies the certificate's signature.
+ * Extension facts, names and keys are read once per certificate object
+ * (certificate.ts); time validity is evaluated on every call.
  */
 import 'reflect-metadata';
-import {
-  BasicConstraintsExtension,
-  CertificatePolicyExtension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  type X509Certificate,
-} from '@peculiar/x509';
+import { KeyUsageFlags, type X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
+import { certificateSignedBy, factsOf } from './certificate.js';
 
 export type CertKind = 'auth' | 'sign';
 
@@ -65,13 +62,24 @@ export async function buildChain(
   return issuer;
 }
 
-/** The usable anchor with the certificate's issuer DN whose key verifies its signature. */
+/**
+ * The usable anchor with the certificate's issuer DN whose key verifies its signature.
+ * Anchors whose subjectKeyIdentifier matches the certificate's authorityKeyIdentifier
+ * are tried first (a hint for the order only: the signature decides).
+ */
 export async function selectIssuer(
   cert: X509Certificate,
   anchors: readonly X509Certificate[],
   now: number,
 ): Promise<X509Certificate | undefined> {
-  for (const anchor of anchors) {
+  const aki = factsOf(cert).authorityKeyId;
+  const ordered = aki
+    ? [
+        ...anchors.filter((a) => factsOf(a).subjectKeyId?.equals(aki) === true),
+        ...anchors.filter((a) => factsOf(a).subjectKeyId?.equals(aki) !== true),
+      ]
+    : anchors;
+  for (const anchor of ordered) {
     if (!sameName(cert, anchor) || !isUsableAnchor(anchor, now)) continue;
     if (await verifiesSignature(cert, anchor)) return anchor;
   }
@@ -80,56 +88,52 @@ export async function selectIssuer(
 
 /** A trust anchor must be a CA allowed to sign certificates and be within its validity period. */
 export function isUsableAnchor(anchor: X509Certificate, now: number): boolean {
-  const bc = anchor.getExtension(BasicConstraintsExtension);
-  const ku = anchor.getExtension(KeyUsagesExtension);
+  const facts = factsOf(anchor);
+  const ku = facts.keyUsage;
   return (
-    bc?.ca === true &&
-    ku !== null &&
-    (ku.usages & KeyUsageFlags.keyCertSign) !== 0 &&
-    anchor.notBefore.getTime() <= now &&
-    now <= anchor.notAfter.getTime()
+    facts.isCa &&
+    ku !== undefined &&
+    (ku & KeyUsageFlags.keyCertSign) !== 0 &&
+    facts.notBefore <= now &&
+    now <= facts.notAfter
   );
 }
 
-export async function verifiesSignature(cert: X509Certificate, issuer: X509Certificate): Promise<boolean> {
-  try {
-    return await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true });
-  } catch {
-    return false;
-  }
+export function verifiesSignature(cert: X509Certificate, issuer: X509Certificate): Promise<boolean> {
+  return certificateSignedBy(cert, issuer);
 }
 
 function sameName(cert: X509Certificate, anchor: X509Certificate): boolean {
-  return Buffer.from(cert.issuerName.toArrayBuffer()).equals(Buffer.from(anchor.subjectName.toArrayBuffer()));
+  return factsOf(cert).issuerDer.equals(factsOf(anchor).subjectDer);
 }
 
 export function checkValidity(cert: X509Certificate, now: number): void {
-  if (now < cert.notBefore.getTime()) throw jpkiError('ERR_JPKI_NOT_YET_VALID');
-  if (now > cert.notAfter.getTime()) throw jpkiError('ERR_JPKI_EXPIRED');
+  const facts = factsOf(cert);
+  if (now < facts.notBefore) throw jpkiError('ERR_JPKI_NOT_YET_VALID');
+  if (now > facts.notAfter) throw jpkiError('ERR_JPKI_EXPIRED');
 }
 
 /** An end-entity certificate must not be a CA. */
 export function checkNotCa(cert: X509Certificate): void {
-  if (cert.getExtension(BasicConstraintsExtension)?.ca === true) throw jpkiError('ERR_JPKI_KEY_USAGE');
+  if (factsOf(cert).isCa) throw jpkiError('ERR_JPKI_KEY_USAGE');
 }
 
 /** auth: digitalSignature; sign: digitalSignature + nonRepudiation (schemes.md §1.1). */
 export function checkKeyUsage(cert: X509Certificate, kind: CertKind): void {
-  const ku = cert.getExtension(KeyUsagesExtension);
+  const ku = factsOf(cert).keyUsage;
   const required =
     kind === 'auth'
       ? KeyUsageFlags.digitalSignature
       : KeyUsageFlags.digitalSignature | KeyUsageFlags.nonRepudiation;
-  if (!ku || (ku.usages & required) !== required) throw jpkiError('ERR_JPKI_KEY_USAGE');
+  if (ku === undefined || (ku & required) !== required) throw jpkiError('ERR_JPKI_KEY_USAGE');
 }
 
 export function checkPolicy(cert: X509Certificate, accepted: readonly string[]): void {
-  const policies = cert.getExtension(CertificatePolicyExtension)?.policies ?? [];
-  if (!policies.some((p) => accepted.includes(p))) throw jpkiError('ERR_JPKI_POLICY');
+  if (!factsOf(cert).policies.some((p) => accepted.includes(p))) throw jpkiError('ERR_JPKI_POLICY');
 }
 
 export function checkCriticalExtensions(cert: X509Certificate): void {
-  for (const ext of cert.extensions) {
+  for (const ext of factsOf(cert).extensions) {
     if (ext.critical && !UNDERSTOOD_CRITICAL_EXTENSIONS.has(ext.type))
       throw jpkiError('ERR_JPKI_CRITICAL_EXTENSION');
   }

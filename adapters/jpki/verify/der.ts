@@ -3,8 +3,8 @@
  * A card certificate is ~1.5 KiB; an RSA-2048 signature is exactly 256 bytes.
  */
 import 'reflect-metadata';
-import { X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
+import { ParsedCertificate } from './certificate.js';
 
 export const MAX_CERTIFICATE_BYTES = 8 * 1024;
 export const RSA_2048_SIGNATURE_BYTES = 256;
@@ -26,17 +26,22 @@ export function encodeBase64Url(bytes: Uint8Array | ArrayBuffer): string {
  * Parse a DER certificate. Rejects oversized input (ERR_JPKI_TOO_LARGE), trailing
  * bytes or indefinite lengths, and anything the X.509 parser refuses (ERR_JPKI_MALFORMED).
  */
-export function parseCertificateDer(der: Uint8Array): X509Certificate {
-  if (der.byteLength > MAX_CERTIFICATE_BYTES) throw jpkiError('ERR_JPKI_TOO_LARGE');
-  if (der.byteLength < 2 || der[0] !== 0x30) throw jpkiError('ERR_JPKI_MALFORMED');
-  let cert: X509Certificate;
+export function parseCertificateDer(der: Uint8Array): ParsedCertificate {
+  checkCertificateEnvelope(der);
+  let cert: ParsedCertificate;
   try {
-    cert = new X509Certificate(new Uint8Array(der));
+    cert = new ParsedCertificate(new Uint8Array(der));
   } catch (e) {
     throw jpkiError('ERR_JPKI_MALFORMED', e);
   }
   if (outerDerLength(der) !== der.byteLength) throw jpkiError('ERR_JPKI_MALFORMED');
   return cert;
+}
+
+/** The checks made before any parsing: size limit and an outer SEQUENCE tag. */
+export function checkCertificateEnvelope(der: Uint8Array): void {
+  if (der.byteLength > MAX_CERTIFICATE_BYTES) throw jpkiError('ERR_JPKI_TOO_LARGE');
+  if (der.byteLength < 2 || der[0] !== 0x30) throw jpkiError('ERR_JPKI_MALFORMED');
 }
 
 /** Total length of the outer TLV from its definite-length header (as the card client reads EF sizes); -1 for indefinite/odd forms. */

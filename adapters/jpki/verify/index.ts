@@ -5,6 +5,8 @@ export {
   parseSigningAttributes,
   type SigningAttributes,
 } from './attributes.js';
+export { CertificateFacts, certificateSignedBy, factsOf, ParsedCertificate } from './certificate.js';
+export { type CachedCertificate, CertificateCache, sharedCertificateCache } from './certificate-cache.js';
 export {
   buildChain,
   type CertKind,
@@ -21,6 +23,7 @@ export {
 } from './chain.js';
 export { CrlChecker, type CrlCheckerOptions, checkCrlFreshness, verifyCrl } from './crl.js';
 export {
+  checkCertificateEnvelope,
   checkSignatureLength,
   decodeBase64Url,
   encodeBase64Url,

@@ -10,8 +10,10 @@ import type { AdapterStore } from '../../../src/core/adapter.js';
 import type { CanonicalIdentity, Evidence } from '../../../src/core/identity.js';
 import { jpkiError } from '../errors.js';
 import { parseSigningAttributes, type SigningAttributes } from './attributes.js';
+import { factsOf } from './certificate.js';
+import { type CertificateCache, sharedCertificateCache } from './certificate-cache.js';
 import { buildChain, type CertKind } from './chain.js';
-import { checkSignatureLength, encodeBase64Url, parseCertificateDer } from './der.js';
+import { checkSignatureLength, encodeBase64Url } from './der.js';
 import {
   checkRevocation,
   type OnUnreachable,
@@ -47,6 +49,8 @@ export interface JpkiVerifyDeps {
   store: AdapterStore;
   /** Adapter instance id: `subject.issuer` and `authentication.source`. */
   instanceId: string;
+  /** Parsed-certificate cache (default: the process-wide one); `new CertificateCache(0)` parses every time. */
+  certificateCache?: CertificateCache;
 }
 
 interface CertState {
@@ -115,14 +119,15 @@ function revocationStep(kind: CertKind): Step {
 export const JPKI_LOGIN_STEPS: readonly Step[] = [
   {
     name: 'parse',
-    run: async (s) => {
+    run: async (s, deps) => {
       const { authCertificate, authSignature, signCertificate, signSignature } = s.input;
       if ((signCertificate === undefined) !== (signSignature === undefined))
         throw jpkiError('ERR_JPKI_MALFORMED');
-      s.auth = { cert: parseCertificateDer(authCertificate), signature: checkSignatureLength(authSignature) };
+      const cache = deps.certificateCache ?? sharedCertificateCache;
+      s.auth = { cert: cache.parse(authCertificate).cert, signature: checkSignatureLength(authSignature) };
       if (signCertificate && signSignature) {
         s.sign = {
-          cert: parseCertificateDer(signCertificate),
+          cert: cache.parse(signCertificate).cert,
           signature: checkSignatureLength(signSignature),
         };
       }
@@ -182,11 +187,11 @@ export async function verifyJpkiLogin(
   return buildIdentity(state, deps);
 }
 
-async function buildIdentity(s: LoginState, deps: JpkiVerifyDeps): Promise<CanonicalIdentity> {
+function buildIdentity(s: LoginState, deps: JpkiVerifyDeps): CanonicalIdentity {
   const auth = need(s.auth);
   const verifiedAt = Math.floor(deps.now() / 1000);
-  const evidence: Evidence[] = [await evidenceFor(auth, verifiedAt)];
-  if (s.sign) evidence.push(await evidenceFor(s.sign, verifiedAt));
+  const evidence: Evidence[] = [evidenceFor(auth, verifiedAt)];
+  if (s.sign) evidence.push(evidenceFor(s.sign, verifiedAt));
   const extensions: Record<string, string | boolean> = {
     'jpki:certificateType': s.sign ? 'auth+sign' : 'auth',
     'jpki:revocation': revocationLabel(auth, s.sign),
@@ -214,13 +219,13 @@ function revocationLabel(auth: CertState, sign: CertState | undefined): string {
 }
 
 /** Evidence names the CA and the certificate's SHA-256 thumbprint; the certificate itself is never kept. */
-async function evidenceFor(c: CertState, verifiedAt: number): Promise<Evidence> {
+function evidenceFor(c: CertState, verifiedAt: number): Evidence {
   return {
     type: 'x509',
     trustFramework: 'jp_jpki',
     documentType: 'jp_individual_number_card',
     issuer: need(c.issuer).subject,
-    thumbprint: encodeBase64Url(await crypto.subtle.digest('SHA-256', c.cert.rawData)),
+    thumbprint: encodeBase64Url(factsOf(c.cert).sha256),
     verifiedAt,
   };
 }

@@ -4,23 +4,25 @@
  * a delegated responder it issued with id-kp-OCSPSigning (§4.2.2.2).
  */
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import {
   BasicOCSPResponse,
   CertID,
+  id_kp_OCSPSigning,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
   OCSPRequest,
   OCSPResponse,
   OCSPResponseStatus,
   Request,
   type SingleResponse,
   TBSRequest,
-  id_kp_OCSPSigning,
-  id_pkix_ocsp_basic,
-  id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
-import { AuthorityInfoAccessExtension, ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
+import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
+import { ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
+import { factsOf } from './certificate.js';
 import { checkValidity, verifiesSignature } from './chain.js';
 import {
   ExpiringCache,
@@ -69,7 +71,7 @@ export class OcspChecker implements RevocationChecker {
     const url = this.#options.url ?? ocspUrlOf(cert);
     if (!isHttpUrl(url)) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
     const certId = await buildCertId(cert, issuer);
-    const cacheKey = `${url}|${hex(certId.issuerKeyHash.buffer)}|${hex(certId.serialNumber)}`;
+    const cacheKey = `${url}|${cacheKeyOf(certId)}`;
     const cached = this.#cache.get(cacheKey);
     if (cached) return cached;
 
@@ -100,25 +102,43 @@ export class OcspChecker implements RevocationChecker {
 }
 
 function ocspUrlOf(cert: X509Certificate): string | undefined {
-  const aia = cert.getExtension(AuthorityInfoAccessExtension);
-  return aia?.ocsp.find((n) => n.type === 'url' && isHttpUrl(n.value))?.value;
+  return factsOf(cert).ocspUrls.find(isHttpUrl);
 }
 
-/** CertID per RFC 6960 §4.1.1 with SHA-1 hashes of the issuer DN and the issuer's public key BIT STRING value. */
+const CERT_IDS = new WeakMap<X509Certificate, WeakMap<X509Certificate, CertID>>();
+const CACHE_KEYS = new WeakMap<CertID, string>();
+
+/**
+ * CertID per RFC 6960 §4.1.1 with SHA-1 hashes of the issuer DN and the issuer's public key BIT STRING value.
+ * A pure function of both certificates, so it is computed once per (certificate, issuer) pair.
+ */
 export async function buildCertId(cert: X509Certificate, issuer: X509Certificate): Promise<CertID> {
-  const certAsn = AsnConvert.parse(cert.rawData, Certificate);
-  const issuerAsn = AsnConvert.parse(issuer.rawData, Certificate);
-  const nameHash = await crypto.subtle.digest('SHA-1', AsnConvert.serialize(certAsn.tbsCertificate.issuer));
-  const keyHash = await crypto.subtle.digest(
-    'SHA-1',
-    issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey,
-  );
-  return new CertID({
+  let byIssuer = CERT_IDS.get(cert);
+  const known = byIssuer?.get(issuer);
+  if (known) return known;
+  const certFacts = factsOf(cert);
+  const sha1 = (data: Uint8Array) => new Uint8Array(createHash('sha1').update(data).digest());
+  const certId = new CertID({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA1_OID, parameters: null }),
-    issuerNameHash: new OctetString(nameHash),
-    issuerKeyHash: new OctetString(keyHash),
-    serialNumber: certAsn.tbsCertificate.serialNumber,
+    issuerNameHash: new OctetString(sha1(certFacts.issuerDer)),
+    issuerKeyHash: new OctetString(sha1(factsOf(issuer).publicKeyBits)),
+    serialNumber: new Uint8Array(certFacts.serialNumber).buffer,
   });
+  if (!byIssuer) {
+    byIssuer = new WeakMap();
+    CERT_IDS.set(cert, byIssuer);
+  }
+  byIssuer.set(issuer, certId);
+  return certId;
+}
+
+function cacheKeyOf(certId: CertID): string {
+  let key = CACHE_KEYS.get(certId);
+  if (key === undefined) {
+    key = `${hex(certId.issuerKeyHash.buffer)}|${hex(certId.serialNumber)}`;
+    CACHE_KEYS.set(certId, key);
+  }
+  return key;
 }
 
 export function encodeOcspRequest(certId: CertID, nonce: Uint8Array): Uint8Array<ArrayBuffer> {

@@ -1,16 +1,21 @@
 /**
  * Proof of possession of the card key: RSASSA-PKCS1-v1_5 with SHA-256 over the
  * challenge bytes (the card's COMPUTE DIGITAL SIGNATURE over DigestInfo(SHA-256)),
- * verified by WebCrypto, which compares the full encoded block (RFC 8017 §8.2.2).
+ * verified synchronously by node:crypto (OpenSSL), which compares the full encoded
+ * block (RFC 8017 §8.2.2). The certificate's KeyObject is built once per certificate
+ * object (certificate.ts): WebCrypto's per-call import and thread-pool hop cost
+ * more than the RSA operation itself.
  */
 import 'reflect-metadata';
+import { verify as nodeVerify } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
+import { factsOf } from './certificate.js';
 import { checkSignatureLength } from './der.js';
 
 const RSA_PKCS1_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
-/** The certificate's key as an RSA-2048 verification key; anything else is malformed for JPKI. */
+/** The certificate's key as a WebCrypto RSA-2048 verification key; anything else is malformed for JPKI. */
 export async function importRsa2048Key(cert: X509Certificate): Promise<CryptoKey> {
   let key: CryptoKey;
   try {
@@ -30,16 +35,12 @@ export async function verifyChallengeSignature(
   signature: Uint8Array,
 ): Promise<void> {
   checkSignatureLength(signature);
-  const key = await importRsa2048Key(cert);
-  const ok = await crypto.subtle.verify(
-    RSA_PKCS1_SHA256,
-    key,
-    toArrayBuffer(signature),
-    toArrayBuffer(challenge),
-  );
+  const key = factsOf(cert).rsa2048Key;
+  let ok: boolean;
+  try {
+    ok = nodeVerify('sha256', challenge, key, signature);
+  } catch {
+    ok = false;
+  }
   if (!ok) throw jpkiError('ERR_JPKI_SIGNATURE');
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

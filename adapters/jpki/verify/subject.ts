@@ -4,6 +4,7 @@
  * the subject of the first certificate ever seen in its renewal chain, found
  * through a LinkageService (証明書新旧紐付け情報) and remembered in the adapter store.
  */
+import { createHash } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
 import type { AdapterStore } from '../../../src/core/adapter.js';
 
@@ -32,8 +33,10 @@ export function normaliseSerial(hex: string): string {
 
 /** base64url(SHA-256(issuer DN || 0x00 || serial hex)): stable, pseudonymous, no personal data. */
 export async function subjectForIssuerSerial(id: IssuerSerial): Promise<string> {
-  const bytes = new TextEncoder().encode(`${id.issuer}\u0000${normaliseSerial(id.serial)}`);
-  return Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('base64url');
+  // Synchronous node:crypto: WebCrypto's digest is a thread-pool round trip per login.
+  return createHash('sha256')
+    .update(`${id.issuer}\u0000${normaliseSerial(id.serial)}`, 'utf8')
+    .digest('base64url');
 }
 
 export function subjectFor(authCert: X509Certificate): Promise<string> {

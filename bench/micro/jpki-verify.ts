@@ -1,0 +1,169 @@
+/**
+ * JPKI verification throughput on one core: challenge signature + chain to the
+ * pinned roots + revocation from the checker's cache (a real OCSP responder
+ * answers once per certificate during setup, then its answer is reused until
+ * nextUpdate), as the gateway runs them per login. Goal (issue "JPKI source"):
+ * >= 5,000 verifications/s.
+ *
+ * Two honest views of the verifier's parsed-certificate cache:
+ * - `returning`: the cards have logged in before (their certificates are in the
+ *   CertificateCache, so parsing and extension decoding are skipped; every check
+ *   still runs);
+ * - `first-seen`: the cache is disabled, so every login parses and decodes a
+ *   certificate object it has never seen (only the pinned anchors and the OCSP
+ *   answer are warm).
+ */
+import 'reflect-metadata';
+import { createSign } from 'node:crypto';
+import {
+  createTestPki,
+  type IssuedCard,
+  issueCard,
+  type RevocationServer,
+  startRevocationServer,
+  TEST_HOLDERS,
+  type TestPki,
+} from '../../adapters/jpki/pki/index.js';
+import {
+  CertificateCache,
+  type JpkiLoginInput,
+  type JpkiVerifyDeps,
+  OcspChecker,
+  SimulatedLinkageService,
+  verifyJpkiLogin,
+} from '../../adapters/jpki/verify/index.js';
+import type { AdapterStore } from '../../src/core/adapter.js';
+import { createMemoryStore } from '../../src/storage/memory-store.js';
+
+export interface MicroResult {
+  name: string;
+  opsPerSecond: number;
+  operations: number;
+  goal?: { min: number; met: boolean };
+}
+
+export interface JpkiBenchOptions {
+  /** Also verify the signing certificate (basic 4 attributes). */
+  withSigning: boolean;
+  /** Distinct cards logged in round-robin (issued once at setup). */
+  cards: number;
+  cache: 'returning' | 'first-seen';
+}
+
+const GOAL = 5000;
+
+async function pkcs8(key: CryptoKey): Promise<Buffer> {
+  return Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
+}
+
+/** The PKI, responder and cards, shared by every run of one process (issuing cards is slow). */
+interface Fixture {
+  pki: TestPki;
+  server: RevocationServer;
+  cards: IssuedCard[];
+  linkage: SimulatedLinkageService;
+}
+
+let fixture: Promise<Fixture> | undefined;
+
+async function makeFixture(cards: number): Promise<Fixture> {
+  const pki = await createTestPki();
+  const server = await startRevocationServer(pki);
+  const linkage = new SimulatedLinkageService();
+  const issued: IssuedCard[] = [];
+  for (let i = 0; i < cards; i++) {
+    const holder = TEST_HOLDERS[i % TEST_HOLDERS.length] as (typeof TEST_HOLDERS)[number];
+    const card = await issueCard(pki, holder, {
+      ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
+    });
+    linkage.link({ auth: card.auth.certificate, sign: card.sign.certificate });
+    issued.push(card);
+  }
+  return { pki, server, cards: issued, linkage };
+}
+
+function getFixture(cards: number): Promise<Fixture> {
+  fixture ??= makeFixture(cards);
+  return fixture;
+}
+
+/** Close the shared responder; call once after the last run. */
+export async function closeJpkiBench(): Promise<void> {
+  if (fixture) await (await fixture).server.close();
+  fixture = undefined;
+}
+
+/** Pre-sign challenges, cards interleaved (the card's work is not what we measure). */
+async function presign(cards: readonly IssuedCard[], withSigning: boolean): Promise<JpkiLoginInput[]> {
+  const keys = await Promise.all(
+    cards.map(async (card) => ({
+      card,
+      auth: await pkcs8(card.auth.privateKey),
+      sign: await pkcs8(card.sign.privateKey),
+    })),
+  );
+  const inputs: JpkiLoginInput[] = [];
+  for (let i = 0; i < Math.max(2, Math.ceil(64 / cards.length)); i++) {
+    for (const [c, { card, auth, sign: signKey }] of keys.entries()) {
+      const challenge = new TextEncoder().encode(`kakehashi-jpki-v1\nbench\n${c}.${i}\n${Date.now()}`);
+      const sign = (key: Buffer) =>
+        new Uint8Array(createSign('sha256').update(challenge).sign({ key, format: 'der', type: 'pkcs8' }));
+      inputs.push({
+        challenge,
+        authCertificate: new Uint8Array(card.auth.certificate.rawData),
+        authSignature: sign(auth),
+        ...(withSigning && {
+          signCertificate: new Uint8Array(card.sign.certificate.rawData),
+          signSignature: sign(signKey),
+        }),
+      });
+    }
+  }
+  return inputs;
+}
+
+export async function benchJpkiVerify(seconds: number, options: JpkiBenchOptions): Promise<MicroResult> {
+  const all = await getFixture(Math.max(options.cards, 32));
+  const cards = all.cards.slice(0, options.cards);
+  const store = createMemoryStore();
+  const adapterStore: AdapterStore = {
+    get: (k) => store.get('a', k),
+    set: (k, v, t) => store.set('a', k, v, t),
+    setIfAbsent: (k, v, t) => store.setIfAbsent('a', k, v, t),
+    take: (k) => store.take('a', k),
+    delete: (k) => store.delete('a', k),
+  };
+  const deps: JpkiVerifyDeps = {
+    now: Date.now,
+    authAnchors: all.pki.authCaGenerations.map((g) => g.certificate),
+    signAnchors: all.pki.signCaGenerations.map((g) => g.certificate),
+    policies: { auth: ['1.2.392.200149.8.5.1.3.30'], sign: ['1.2.392.200149.8.5.1.0.20'] },
+    revocation: new OcspChecker({ fetch: globalThis.fetch }),
+    onUnreachable: 'refuse',
+    linkage: all.linkage,
+    store: adapterStore,
+    instanceId: 'jpki',
+    certificateCache: new CertificateCache(options.cache === 'returning' ? 1024 : 0),
+  };
+  const inputs = await presign(cards, options.withSigning);
+  // One login per distinct input warms the OCSP cache (and, for `returning`, the certificate cache).
+  for (const input of inputs) await verifyJpkiLogin(input, deps);
+  const requestsAfterWarmup = all.server.requestCount.ocsp;
+  const deadline = performance.now() + seconds * 1000;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < deadline) {
+    for (let i = 0; i < 50; i++) await verifyJpkiLogin(inputs[n++ % inputs.length] as JpkiLoginInput, deps);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  if (all.server.requestCount.ocsp !== requestsAfterWarmup)
+    throw new Error('the revocation cache was bypassed');
+  const opsPerSecond = n / elapsed;
+  const name = `jpki-verify-${options.withSigning ? 'auth+sign' : 'auth'}-${options.cards}card${options.cards === 1 ? '' : 's'}-${options.cache}`;
+  return {
+    name,
+    opsPerSecond,
+    operations: n,
+    ...(!options.withSigning && { goal: { min: GOAL, met: opsPerSecond >= GOAL } }),
+  };
+}
