@@ -79,10 +79,22 @@ export function createInteractionHub(deps: InteractionHubDeps): {
 
   const clientName = (clientId: string) => deps.clients.get(clientId)?.client_name ?? clientId;
 
+  // One interaction lookup per request: a source's handler often asks for `current` and then `finish`.
+  const detailsCache = new WeakMap<Request, Promise<Details>>();
+  const detailsOf = (req: Request, res: Response): Promise<Details> => {
+    let d = detailsCache.get(req);
+    if (!d) {
+      d = provider.interactionDetails(req, res);
+      detailsCache.set(req, d);
+      d.catch(() => detailsCache.delete(req));
+    }
+    return d;
+  };
+
   const control: InteractionControl = {
     async current(req, res) {
       try {
-        return refOf(req, await provider.interactionDetails(req, res));
+        return refOf(req, await detailsOf(req, res));
       } catch (e) {
         throw new GatewayError('ERR_NO_INTERACTION', 'no interaction in progress for this browser', {
           oauth: 'invalid_request',
@@ -92,7 +104,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       }
     },
     async finish(req, res, identity: CanonicalIdentity) {
-      const details = await provider.interactionDetails(req, res);
+      const details = await detailsOf(req, res);
       const ref = refOf(req, details);
       const source = identity.authentication.source;
       if (ref.requiredLoa && !loaSatisfies(identity.authentication.loa, ref.requiredLoa)) {
@@ -139,7 +151,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       sendConsentPage(req, res, details, identity);
     },
     async fail(req, res, error) {
-      const details = await provider.interactionDetails(req, res).catch(() => undefined);
+      const details = await detailsOf(req, res).catch(() => undefined);
       await deps.audit({
         type: 'login.refused',
         reason: error.code,
@@ -197,7 +209,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   const form = express.urlencoded({ extended: false, limit: deps.bodyLimit });
 
   router.get('/interaction/:uid', async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await detailsOf(req, res);
     const locale = localeOf(req, details);
     const ref = refOf(req, details);
     const csrf = csrfToken(deps.csrfKey, details.uid);
@@ -232,7 +244,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   });
 
   router.post('/interaction/:uid/source/:source', form, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await detailsOf(req, res);
     assertForm(req, details.uid);
     const source = deps.sources.get(req.params.source);
     if (!source)
@@ -247,7 +259,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   });
 
   router.post('/interaction/:uid/consent', form, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await detailsOf(req, res);
     assertForm(req, details.uid);
     const clientId = String(details.params.client_id ?? '');
     // Either oidc-provider asked for consent, or the login just finished here and its result waits in the interaction.
@@ -304,7 +316,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await detailsOf(req, res);
     assertForm(req, details.uid);
     await deps.audit({
       type: 'login.refused',
