@@ -180,6 +180,23 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     return typeof login?.accountId === 'string' ? login.accountId : undefined;
   }
 
+  /**
+   * Scopes of a target's resource servers (e.g. a credential endpoint) this request asks for, by resource
+   * indicator; only for clients the target owns. Shown on the consent page through the resource's attributes.
+   */
+  function resourceScopes(details: Details): Record<string, string> {
+    const servers = deps.clientOwner?.get(String(details.params.client_id ?? ''))?.resourceServers ?? {};
+    const requested = typeof details.params.scope === 'string' ? details.params.scope.split(' ') : [];
+    const raw = details.params.resource;
+    const out: Record<string, string> = {};
+    for (const r of Array.isArray(raw) ? raw : [raw]) {
+      const offered = typeof r === 'string' ? servers[r]?.scope.split(' ') : undefined;
+      const scopes = requested.filter((s) => offered?.includes(s));
+      if (typeof r === 'string' && scopes.length) out[r] = scopes.join(' ');
+    }
+    return out;
+  }
+
   function sendConsentPage(req: Request, res: Response, details: Details, identity: CanonicalIdentity): void {
     const ref = refOf(req, details);
     const names = requestedClaimNames(details.params);
@@ -192,7 +209,14 @@ export function createInteractionHub(deps: InteractionHubDeps): {
           uid: details.uid,
           clientName: clientName(ref.clientId),
           csrf: csrfToken(deps.csrfKey, details.uid),
-          attributes: ref.requestedAttributes.filter(have),
+          attributes: [
+            ...new Set([
+              ...ref.requestedAttributes,
+              ...Object.keys(resourceScopes(details)).flatMap(
+                (r) => deps.clientOwner?.get(ref.clientId)?.resourceServers?.[r]?.attributes ?? [],
+              ),
+            ]),
+          ].filter(have),
           verifiedClaims: names.includes('verified_claims') && identity.verified.some(have),
           loa: identity.authentication.loa,
         }),
@@ -299,6 +323,8 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     }
+    for (const [indicator, scope] of Object.entries(resourceScopes(details)))
+      grant.addResourceScope(indicator, scope);
     const grantId = await grant.save();
     const attributes = refOf(req, details).requestedAttributes;
     await deps.audit({

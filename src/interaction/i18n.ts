@@ -27,6 +27,11 @@ export const MESSAGES = {
     'attr.email': 'メールアドレス',
     'attr.verified': '検証済みの属性（verified_claims）',
     loaLabel: '保証レベル',
+    logoutTitle: 'ログアウト',
+    logoutLead: 'Kakehashi からログアウトしますか？',
+    logoutYes: 'ログアウトする',
+    logoutNo: 'ログインしたままにする',
+    loggedOut: 'ログアウトしました',
   },
   en: {
     title: 'Identity verification',
@@ -53,6 +58,11 @@ export const MESSAGES = {
     'attr.email': 'Email address',
     'attr.verified': 'Verified attributes (verified_claims)',
     loaLabel: 'Level of assurance',
+    logoutTitle: 'Sign out',
+    logoutLead: 'Do you want to sign out of Kakehashi?',
+    logoutYes: 'Sign out',
+    logoutNo: 'Stay signed in',
+    loggedOut: 'You have signed out',
   },
 } as const satisfies Record<Locale, Record<string, string>>;
 

@@ -4,12 +4,14 @@
  */
 import { createHmac } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ClientConfig, GatewayConfig } from '../../config/schema.js';
-import type { TargetInstance } from '../core/adapter.js';
+import type { AdapterGrants, ResourceServerInfo, TargetInstance } from '../core/adapter.js';
+import { GatewayError } from '../core/errors.js';
 import { ACR_VALUES } from '../core/loa.js';
 import { negotiateLocale } from '../interaction/i18n.js';
 import { renderErrorPage } from '../interaction/views/error-page.js';
+import { renderLoggedOutPage, renderLogoutPage } from '../interaction/views/logout-page.js';
 import type { Store } from '../storage/store.js';
 import { SCOPE_CLAIMS } from './claims.js';
 import type { AccountLoader } from './find-account.js';
@@ -45,7 +47,7 @@ export function toClientMetadata(c: ClientConfig): Record<string, unknown> {
     ...(c.jwks && { jwks: c.jwks }),
     ...(c.jwks_uri && { jwks_uri: c.jwks_uri }),
     subject_type: c.subject_type,
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: c.grant_types ?? ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: c.id_token_signed_response_alg ?? (fapi ? 'ES256' : 'ES256'),
     ...(c.id_token_encrypted_response_alg && {
@@ -61,6 +63,11 @@ export function toClientMetadata(c: ClientConfig): Record<string, unknown> {
   };
 }
 
+const localeOf = (ctx: KoaContextWithOIDC) => {
+  const uiLocales = ctx.oidc?.params?.ui_locales;
+  return negotiateLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
+};
+
 export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provider {
   const fapiClients = new Set(deps.clients.filter((c) => c.profile === 'fapi2').map((c) => c.client_id));
   const clientConfigs = new Map(deps.clients.map((c) => [c.client_id, c]));
@@ -71,6 +78,16 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
     for (const c of t.claims ?? [])
       if (c.scope) targetClaims[c.scope] = [...(targetClaims[c.scope] ?? []), ...c.claims];
   const targetAcrs = owners.flatMap((t) => Object.values(t.acrValues ?? {}));
+  // Targets' protected resources (RFC 8707); a client gets tokens only for resources of the target owning it.
+  const resources = new Map<string, { info: ResourceServerInfo; owner: TargetInstance }>();
+  for (const t of owners)
+    for (const [r, info] of Object.entries(t.resourceServers ?? {})) resources.set(r, { info, owner: t });
+  const resourceFor = (clientId: string | undefined, r: string) => {
+    const hit = resources.get(r);
+    return hit && clientId !== undefined && deps.clientOwner?.get(clientId) === hit.owner
+      ? hit.info
+      : undefined;
+  };
 
   const configuration: Configuration = {
     adapter: createProviderAdapter(deps.store),
@@ -123,8 +140,44 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
-      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
+          ctx.type = 'html';
+          ctx.body = renderLogoutPage(localeOf(ctx), form);
+        },
+        postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
+          ctx.type = 'html';
+          ctx.body = renderLoggedOutPage(localeOf(ctx));
+        },
+      },
+      resourceIndicators: {
+        enabled: resources.size > 0,
+        // OpenID4VCI §5.1.2: a wallet may ask for a credential scope without `resource`; it gets that resource.
+        defaultResource(ctx: KoaContextWithOIDC, client?: { clientId: string }, oneOf?: string[]) {
+          if (oneOf) return oneOf;
+          const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');
+          for (const r of resources.keys())
+            if (
+              resourceFor(client?.clientId, r)
+                ?.scope.split(' ')
+                .some((x) => scopes.includes(x))
+            )
+              return r;
+          return undefined;
+        },
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx: KoaContextWithOIDC, r: string, client: { clientId: string }) {
+          const info = resourceFor(client.clientId, r);
+          if (!info) throw new errors.InvalidTarget();
+          return {
+            scope: info.scope,
+            audience: info.audience ?? r,
+            accessTokenFormat: info.accessTokenFormat ?? 'opaque',
+            ...(info.accessTokenTTL && { accessTokenTTL: info.accessTokenTTL }),
+          };
+        },
+      },
       ...deps.features,
     } as Configuration['features'],
     ttl: {
@@ -140,6 +193,7 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
       Grant: config.ttl.grant,
       PushedAuthorizationRequest: 60,
       DPoPProof: 60,
+      PreAuthorizedCode: 600,
     },
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
@@ -186,4 +240,47 @@ export function createProvider(config: GatewayConfig, deps: ProviderDeps): Provi
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = true;
   return provider;
+}
+
+/**
+ * Hub grants for one target (AdapterContext.grants): pre-authorized codes (OpenID4VCI 1.0 §4.1.1) for a
+ * wallet client and resource of that target only. The grant carries just the resource scope.
+ */
+export function createHubGrants(
+  provider: Provider,
+  owner: () => TargetInstance | undefined,
+  clientOwner: ReadonlyMap<string, TargetInstance>,
+): AdapterGrants {
+  return {
+    async preAuthorize(i) {
+      const target = owner();
+      const offered = target?.resourceServers?.[i.resource]?.scope.split(' ') ?? [];
+      if (
+        !target ||
+        clientOwner.get(i.clientId) !== target ||
+        !i.scope.split(' ').every((x) => offered.includes(x))
+      )
+        throw new GatewayError(
+          'ERR_PRE_AUTHORIZE',
+          'pre-authorized code not allowed for this client or resource',
+          {
+            oauth: 'server_error',
+            status: 500,
+          },
+        );
+      const grant = new provider.Grant({ accountId: i.accountId, clientId: i.clientId });
+      grant.addResourceScope(i.resource, i.scope);
+      const grantId = await grant.save();
+      const code = new provider.PreAuthorizedCode({
+        accountId: i.accountId,
+        clientId: i.clientId,
+        grantId,
+        resource: i.resource,
+        scope: i.scope,
+        expiresIn: i.ttlSeconds,
+        ...(i.txCode !== undefined && { txCode: i.txCode }),
+      });
+      return code.save();
+    },
+  };
 }
