@@ -39,8 +39,14 @@ export interface Suite {
 export const cases: Readonly<Record<string, BenchCase>> = {
   'gateway-login': {
     name: 'gateway-login',
-    description: 'full login through the gateway: demo source, consent, SQLite, sealed identity, audit',
+    description:
+      'full login through the gateway (authorize, interaction, consent, code, token, userinfo): demo source, SQLite, sealed identity, audit',
     start: async () => startGateway(await makeBenchClient()),
+  },
+  'gateway-login-pages': {
+    name: 'gateway-login-pages',
+    description: 'as gateway-login, plus the source picker page and the demo sign-in page (the product UI)',
+    start: async () => startGateway(await makeBenchClient(), { flow: 'pages' }),
   },
   'gateway-login-memory': {
     name: 'gateway-login-memory',
@@ -61,10 +67,11 @@ export const suites: Readonly<Record<string, Suite>> = {
     comparisons: [{ subject: 'gateway-login', baseline: 'bare-oidc-login', minRatio: 0.8, maxP99Ms: 100 }],
   },
   'gateway-breakdown': {
-    description: 'Where the gateway/bare gap comes from: SQLite vs memory store',
-    sequence: ['gateway-login', 'gateway-login-memory', 'bare-oidc-login'],
+    description: 'Where the gateway/bare gap comes from: SQLite vs memory store, and the extra UI pages',
+    sequence: ['gateway-login', 'gateway-login-memory', 'gateway-login-pages', 'bare-oidc-login'],
     comparisons: [
       { subject: 'gateway-login', baseline: 'gateway-login-memory' },
+      { subject: 'gateway-login-pages', baseline: 'bare-oidc-login' },
       { subject: 'gateway-login-memory', baseline: 'bare-oidc-login' },
     ],
   },

@@ -46,6 +46,19 @@ export const clientSchema = z
       .optional()
       .describe('Claims this client may ever receive (data minimisation); default: all standard claims.'),
     dev_only: z.boolean().default(false).describe('A demo client; refused when NODE_ENV=production.'),
+    grant_types: z
+      .array(
+        z.enum([
+          'authorization_code',
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+        ]),
+      )
+      .min(1)
+      .optional()
+      .describe(
+        'Default authorization_code + refresh_token; wallet clients of a credential issuer add the pre-authorized code grant.',
+      ),
   })
   .strict();
 export type ClientConfig = z.infer<typeof clientSchema>;
@@ -172,6 +185,10 @@ export const configSchema = z
       .object({
         defaultLocale: z.enum(['ja', 'en']).default('ja'),
         operatorName: z.string().default('Kakehashi'),
+        autoSelectSingleSource: z
+          .boolean()
+          .default(false)
+          .describe('Skip the login page when exactly one source can meet the request (it starts at once).'),
       })
       .strict()
       .prefault({}),

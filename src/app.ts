@@ -17,6 +17,7 @@ import { type CheckedConfig, ConfigError } from './config/check-config.js';
 import { createIdentityVault } from './core/account.js';
 import type {
   AdapterContext,
+  AdapterGrants,
   InteractionControl,
   SealedStore,
   SourceInstance,
@@ -29,7 +30,7 @@ import { createMetrics } from './http/metrics.js';
 import { errorHandler, securityHeaders } from './http/middleware.js';
 import { createInteractionHub } from './interaction/hub.js';
 import { type KeyStore, loadKeyStore } from './keys/key-store.js';
-import { createProvider } from './provider/create-provider.js';
+import { createHubGrants, createProvider } from './provider/create-provider.js';
 import { createRedisStore } from './storage/redis-store.js';
 import { createSealedStore } from './storage/sealed-store.js';
 import { createSqliteStore } from './storage/sqlite-store.js';
@@ -67,6 +68,9 @@ const PROVIDER_ROUTES = [
   '/session/end',
   '/token/revocation',
   '/token/introspection',
+  '/.well-known/openid-credential-issuer',
+  '/credential',
+  '/challenge',
 ];
 
 function openStore(config: GatewayConfig): Store {
@@ -121,6 +125,8 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     finish: (req, res, identity) => hubControl!.finish(req, res, identity),
     fail: (req, res, error) => hubControl!.fail(req, res, error),
   };
+  // Likewise hub grants (pre-authorized codes), for targets only.
+  const hubGrants = new Map<string, AdapterGrants>();
   const makeContext = (name: string, kind: 'source' | 'target'): AdapterContext => ({
     instanceId: name,
     baseUrl: `${config.issuer}/a/${name}`,
@@ -147,6 +153,9 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     interactions: control,
     audit,
     accounts: { load: (accountId) => vault.load(accountId) },
+    ...(kind === 'target' && {
+      grants: { preAuthorize: (input) => hubGrants.get(name)!.preAuthorize(input) },
+    }),
   });
 
   // Targets first: they contribute clients and provider features.
@@ -213,6 +222,11 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     clientOwner,
     features: providerFeatures,
   });
+  for (const name of targets.keys())
+    hubGrants.set(
+      name,
+      createHubGrants(provider, () => targets.get(name), clientOwner),
+    );
   provider.on('grant.success', (ctx) => {
     metrics.recordTokenIssued(clientMap.get(ctx.oidc.client?.clientId ?? '')?.profile ?? 'unknown');
   });
@@ -231,6 +245,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     pepper: keys.pepper(),
     csrfKey,
     defaultLocale: config.ui.defaultLocale,
+    autoSelectSingleSource: config.ui.autoSelectSingleSource,
     bodyLimit: config.limits.bodyBytes,
     log,
     audit,

@@ -15,6 +15,10 @@ import { renderDemoPage } from './page.js';
 export const demoOptionsSchema = z
   .object({
     loa: loaSchema.default('low').describe('Level of assurance the demo identity claims.'),
+    confirm: z
+      .boolean()
+      .default(true)
+      .describe('Show a "sign in as the test user" page; false signs in as soon as the source is picked.'),
   })
   .strict()
   .prefault({});
@@ -49,15 +53,9 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
         status: 500,
       });
     }
-    const router = express.Router();
-    router.post('/login', express.urlencoded({ extended: false, limit: 1024 }), async (req, res) => {
-      const current = await ctx.interactions.current(req, res);
-      if (req.body?.uid !== current.uid) {
-        await ctx.interactions.fail(req, res, new GatewayError('ERR_DEMO_MISMATCH', 'stale demo form'));
-        return;
-      }
+    const identity = () => {
       const now = Math.floor(ctx.now() / 1000);
-      const identity = parseCanonicalIdentity({
+      return parseCanonicalIdentity({
         subject: { id: 'demo-user-0001', issuer: ctx.instanceId },
         authentication: {
           source: ctx.instanceId,
@@ -70,7 +68,15 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
         verified: ['familyName', 'givenName', 'birthDate', 'gender', 'address'],
         extensions: { 'demo:fixture': true },
       });
-      await ctx.interactions.finish(req, res, identity);
+    };
+    const router = express.Router();
+    router.post('/login', express.urlencoded({ extended: false, limit: 1024 }), async (req, res) => {
+      const current = await ctx.interactions.current(req, res);
+      if (req.body?.uid !== current.uid) {
+        await ctx.interactions.fail(req, res, new GatewayError('ERR_DEMO_MISMATCH', 'stale demo form'));
+        return;
+      }
+      await ctx.interactions.finish(req, res, identity());
     });
     return {
       label: { ja: 'テスト用の利用者（デモ）', en: 'Test user (demo)' },
@@ -80,7 +86,8 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
       },
       maxLoa: options.loa,
       router,
-      async begin(interaction, _req, res) {
+      async begin(interaction, req, res) {
+        if (!options.confirm) return ctx.interactions.finish(req, res, identity());
         res.type('html').send(renderDemoPage(interaction, `${ctx.baseUrl}/login`));
       },
     };

@@ -18,6 +18,11 @@ import { closeServer, listenEphemeral } from './listen.js';
 export interface GatewayTargetOptions {
   /** 'memory' swaps SQLite for the in-memory store, to isolate the storage cost. */
   store?: 'sqlite' | 'memory';
+  /**
+   * 'direct' (default) is the flow of the issue: authorize -> interaction (the only source starts at once and
+   * signs in) -> consent -> code -> token -> userinfo. 'pages' adds the source picker and the demo sign-in page.
+   */
+  flow?: 'direct' | 'pages';
 }
 
 export async function startGateway(
@@ -37,7 +42,10 @@ export async function startGateway(
       devMode: true,
       store: { kind: 'sqlite' },
       keys: { source: 'generate' },
-      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
+      sources: [
+        { adapter: 'demo', name: 'demo', options: { loa: 'substantial', confirm: options.flow === 'pages' } },
+      ],
+      ui: { autoSelectSingleSource: options.flow !== 'pages' },
       clients: [client.metadata],
       log: { level: 'silent' },
     },

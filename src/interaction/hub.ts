@@ -42,6 +42,8 @@ export interface InteractionHubDeps {
   pepper: Uint8Array;
   csrfKey: Uint8Array;
   defaultLocale: Locale;
+  /** Skip the source picker when exactly one source can meet the request. */
+  autoSelectSingleSource?: boolean;
   bodyLimit: number;
   log: Logger;
   audit: (e: AuditEventInput) => Promise<void>;
@@ -240,9 +242,16 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     res.set('cache-control', 'no-store');
     if (details.prompt.name === 'login' && !pendingLoginAccount(details)) {
       if (!started.has(details.uid)) started.set(details.uid, deps.now());
-      const sources = [...deps.sources]
-        .filter(([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa))
-        .map(([name, s]) => ({ name, label: s.label, description: s.description }));
+      const eligible = [...deps.sources].filter(
+        ([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa),
+      );
+      const only = eligible.length === 1 ? eligible[0] : undefined;
+      if (deps.autoSelectSingleSource && only) {
+        (req.params as Record<string, string>).source = only[0];
+        await only[1].begin(ref, req, res);
+        return;
+      }
+      const sources = eligible.map(([name, s]) => ({ name, label: s.label, description: s.description }));
       res
         .type('html')
         .send(

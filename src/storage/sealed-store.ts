@@ -44,6 +44,8 @@ function sealedError(code: string, message: string, cause?: unknown): GatewayErr
   return new GatewayError(code, message, { oauth: 'server_error', status: 500, cause });
 }
 
+const OPENED_MAX = 256;
+
 export function createSealedStore(
   store: Store,
   key: Uint8Array,
@@ -68,9 +70,25 @@ export function createSealedStore(
       })
       .encrypt(current.key);
 
+  // Recently opened records, keyed by their exact ciphertext: a login reads the same sealed identity at the
+  // authorization resume, the token and the userinfo request. Only what the store still returns can hit, so
+  // expiry and deletion in the store apply unchanged; plaintext stays in memory only, bounded in count.
+  const opened = new Map<string, { namespace: string; recordKey: string; plaintext: string }>();
+  const remember = (stored: string, entry: { namespace: string; recordKey: string; plaintext: string }) => {
+    if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value as string);
+    opened.set(stored, entry);
+  };
+
   const open = async <T>(namespace: string, recordKey: string, stored: unknown): Promise<T | undefined> => {
     if (stored === undefined) return undefined;
     if (typeof stored !== 'string') throw sealedError('ERR_SEALED_TAMPERED', 'sealed record is malformed');
+    const hit = opened.get(stored);
+    if (hit) {
+      if (hit.namespace !== namespace || hit.recordKey !== recordKey) {
+        throw sealedError('ERR_SEALED_MISBOUND', 'sealed record belongs to another record');
+      }
+      return JSON.parse(hit.plaintext) as T;
+    }
     let result: Awaited<ReturnType<typeof compactDecrypt>>;
     try {
       result = await compactDecrypt(
@@ -91,12 +109,16 @@ export function createSealedStore(
     if (header[NS_HEADER] !== namespace || header[KEY_HEADER] !== recordKey) {
       throw sealedError('ERR_SEALED_MISBOUND', 'sealed record belongs to another record');
     }
-    return JSON.parse(decoder.decode(result.plaintext)) as T;
+    const plaintext = decoder.decode(result.plaintext);
+    remember(stored, { namespace, recordKey, plaintext });
+    return JSON.parse(plaintext) as T;
   };
 
   return {
     async put(namespace, recordKey, value, ttlSeconds) {
-      await store.set(namespace, recordKey, await seal(namespace, recordKey, value), ttlSeconds);
+      const sealedValue = await seal(namespace, recordKey, value);
+      await store.set(namespace, recordKey, sealedValue, ttlSeconds);
+      remember(sealedValue, { namespace, recordKey, plaintext: encodeValue(value) });
     },
     async get<T = unknown>(namespace: string, recordKey: string): Promise<T | undefined> {
       return open<T>(namespace, recordKey, await store.get(namespace, recordKey));
