@@ -5,6 +5,7 @@
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
 import { eidasTarget } from './eidas/index.js';
+import { eudiIssuerTarget } from './eudi/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
 import { singpassTarget } from './singpass-target/index.js';
@@ -22,5 +23,6 @@ export const sourceCatalog: Readonly<Record<string, AnySource>> = {
 
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {
   eidas: eidasTarget,
+  'eudi-issuer': eudiIssuerTarget,
   singpass: singpassTarget,
 };

@@ -16,6 +16,8 @@ commands:
                                    make a new active signing key; the old one stays published
   keys list [--config FILE]        show published signing keys
   audit verify [--config FILE]     verify the hash chain of the audit log
+  credential revoke <id> [--config FILE] [--target NAME]
+                                   revoke an issued EUDI credential (status list)
 
 test PKI and virtual My Number Cards (development only; default --dir data/jpki):
   pki init [--dir DIR]             create TEST J-LIS-style roots and virtual cards
@@ -44,6 +46,7 @@ export async function runCli(
       card: { type: 'string' },
       pin: { type: 'string' },
       'sign-pin': { type: 'string' },
+      target: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +114,10 @@ export async function runCli(
           for (const k of keys.signingKeyInfo()) out(`${k.kid}  ${k.alg}  ${k.status}`);
           return 0;
         });
+      }
+      case 'credential revoke': {
+        const { runCredentialCommand } = await import('./cli/credential.js');
+        return await runCredentialCommand(configFile, positionals.slice(2), values.target, out, err);
       }
       case 'audit verify': {
         const { withGatewayParts } = await import('./cli/parts.js');

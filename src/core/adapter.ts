@@ -62,6 +62,41 @@ export interface AdapterKeys {
   keyPair(purpose: string, alg: 'ES256' | 'RS256'): Promise<{ privateJwk: JWK; publicJwk: JWK }>;
 }
 
+/**
+ * A protected resource of a target that accepts the hub's access tokens (RFC 8707 resource indicator),
+ * e.g. an OpenID4VCI credential endpoint. Only clients the target owns may obtain tokens for it.
+ */
+export interface ResourceServerInfo {
+  /** Space-separated scopes the resource accepts. */
+  readonly scope: string;
+  /** `aud` of its access tokens; default: the resource indicator. */
+  readonly audience?: string;
+  readonly accessTokenFormat?: 'opaque' | 'jwt';
+  /** Access token lifetime in seconds (default: the hub's). */
+  readonly accessTokenTTL?: number;
+  /** The person attributes a grant of these scopes discloses (shown on the consent page). */
+  readonly attributes?: readonly PersonAttribute[];
+}
+
+/** A pre-authorized code grant (OpenID4VCI 1.0 §4.1.1) for an account that already logged in at the hub. */
+export interface PreAuthorizeInput {
+  readonly accountId: string;
+  /** The (public) wallet client that will redeem the code; owned by the calling target. */
+  readonly clientId: string;
+  /** A resource indicator of the calling target's `resourceServers`. */
+  readonly resource: string;
+  /** Space-separated scopes of that resource. */
+  readonly scope: string;
+  /** Transaction code the wallet must send with the code. */
+  readonly txCode?: string;
+  readonly ttlSeconds: number;
+}
+
+export interface AdapterGrants {
+  /** Mint a single-use pre-authorized code (the consent happened at the offer page). */
+  preAuthorize(input: PreAuthorizeInput): Promise<string>;
+}
+
 export interface AdapterContext {
   /** Config name of this instance, e.g. `jpki`; also its route prefix `/a/<instanceId>`. */
   readonly instanceId: string;
@@ -83,6 +118,8 @@ export interface AdapterContext {
   readonly audit: (event: AuditEventInput) => Promise<void>;
   /** The sealed canonical identity behind an account id (for targets issuing from a hub login). */
   readonly accounts: { load(accountId: string): Promise<CanonicalIdentity | undefined> };
+  /** Hub grants for targets that serve `resourceServers` (absent where the host does not provide them). */
+  readonly grants?: AdapterGrants;
 }
 
 export interface SourceInstance {
@@ -147,6 +184,8 @@ export interface TargetInstance {
    * requests are read with it. Published in discovery next to the hub's own values.
    */
   readonly acrValues?: Readonly<Record<Loa, string>>;
+  /** Protected resources of this target by resource indicator (absolute URL); see ResourceServerInfo. */
+  readonly resourceServers?: Readonly<Record<string, ResourceServerInfo>>;
   /** oidc-provider `features` entries this target needs (e.g. `openid4vci`), merged into the hub's configuration. */
   readonly providerFeatures?: Readonly<Record<string, unknown>>;
   close?(): Promise<void>;

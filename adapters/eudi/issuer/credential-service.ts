@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { AdapterContext } from '../../../src/core/adapter.js';
+import { type Loa, loaSatisfies } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
 import { issuePidCredential } from './issue-credential.js';
 import { createIssuerSigner, createTestIssuerChain, type IssuerSigner } from './issuer-key.js';
@@ -18,6 +19,8 @@ export interface CredentialServiceOptions {
   readonly validityDays: number;
   readonly statusListSize: number;
   readonly statusListTtlSeconds: number;
+  /** Identities below this level are refused (the verifier's trust list states the issuer's LoA). */
+  readonly minLoa?: Loa;
   /** base64 DER chain of the issuer key (leaf first); without it, a TEST chain is generated. */
   readonly x5c?: readonly string[];
 }
@@ -66,6 +69,8 @@ export async function createCredentialService(
     async issueFor(accountId, holderJwk) {
       const identity = await ctx.accounts.load(accountId);
       if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
+      if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
+        throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });
       const credentialId = randomUUID();
       const idx = await status.allocate(credentialId, validitySeconds);
       const { credential } = await issuePidCredential({

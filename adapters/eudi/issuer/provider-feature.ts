@@ -7,6 +7,7 @@
  */
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
+import { isGatewayError } from '../../../src/core/errors.js';
 import { eudiError } from '../errors.js';
 import { PROOF_ALGS } from './key-proof.js';
 
@@ -66,19 +67,39 @@ export function openid4vciFeature(deps: FeatureDeps) {
       },
     },
     /** Called after oidc-provider verified the token and the proofs; one credential per proof key. */
-    async issueCredential(_ctx: unknown, args: unknown) {
-      const parsed = hookArgsSchema.safeParse(args);
-      if (!parsed.success) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
-      const credentials = [];
-      for (const proof of parsed.data.proofs.jwt) {
-        const { jwk } = decodeProtectedHeader(proof);
-        // kid/x5c-referenced keys are not supported: the credential binds to cnf.jwk.
-        if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
-        credentials.push({
-          credential: (await deps.issueFor(parsed.data.account.accountId, jwk)).credential,
-        });
-      }
-      return { credentials };
-    },
+    issueCredential: (_ctx: unknown, args: unknown) =>
+      issue(deps, args).catch((e: unknown) => {
+        throw toCredentialError(e);
+      }),
   };
+}
+
+/**
+ * A credential endpoint error response (OpenID4VCI 1.0 §8.3.1.2) in the shape oidc-provider renders
+ * (`expose`, `message` = error code, `statusCode`); anything unexpected stays a 500.
+ */
+export function toCredentialError(e: unknown): unknown {
+  if (!isGatewayError(e)) return e;
+  const error = e.code.startsWith('ERR_EUDI_PROOF') ? 'invalid_proof' : 'credential_request_denied';
+  return Object.assign(new Error(error), {
+    expose: true,
+    statusCode: e.status >= 500 ? 500 : 400,
+    error_description: e.message,
+    code: e.code,
+  });
+}
+
+async function issue(deps: FeatureDeps, args: unknown) {
+  const parsed = hookArgsSchema.safeParse(args);
+  if (!parsed.success) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+  const credentials = [];
+  for (const proof of parsed.data.proofs.jwt) {
+    const { jwk } = decodeProtectedHeader(proof);
+    // kid/x5c-referenced keys are not supported: the credential binds to cnf.jwk.
+    if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
+    credentials.push({
+      credential: (await deps.issueFor(parsed.data.account.accountId, jwk)).credential,
+    });
+  }
+  return { credentials };
 }

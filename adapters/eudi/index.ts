@@ -1,0 +1,2 @@
+/** EUDI adapters: the OpenID4VCI credential issuer (target) and the OpenID4VP verifier (source). */
+export { eudiIssuerTarget } from './issuer/target.js';
