@@ -4,7 +4,7 @@
  */
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
-import { eidasTarget } from './eidas/index.js';
+import { eidasSource, eidasTarget } from './eidas/index.js';
 import { eudiIssuerTarget } from './eudi/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
@@ -17,6 +17,7 @@ type AnyTarget = TargetAdapter<any>;
 
 export const sourceCatalog: Readonly<Record<string, AnySource>> = {
   demo: demoSource,
+  'eidas-node': eidasSource,
   jpki: jpkiSource,
   'oidc-upstream': oidcUpstreamSource,
 };

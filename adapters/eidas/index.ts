@@ -1,2 +1,3 @@
 /** eIDAS / SAML 2.0 adapters. */
+export { eidasSource } from './source.js';
 export { eidasTarget } from './target.js';

@@ -164,6 +164,23 @@ export async function rawSamlifyResponse(idp: SamlIdp, sp: SamlSp, inResponseTo:
   return out.context;
 }
 
+const decryptors = new Map<string, SamlSp>();
+
+/**
+ * Decrypt the single `/Response/EncryptedAssertion` with our encryption key (XML-Enc via samlify's
+ * xml-encryption: AES-GCM/CBC data, RSA-OAEP key transport). Returns the plaintext assertion XML.
+ * The caller has already checked that exactly one EncryptedAssertion exists and where.
+ */
+export async function decryptAssertion(responseXml: string, keyPem: string): Promise<string> {
+  let sp = decryptors.get(keyPem);
+  if (!sp) {
+    sp = samlify.ServiceProvider({ entityID: 'urn:kakehashi:decryptor', encPrivateKey: keyPem });
+    decryptors.set(keyPem, sp);
+  }
+  const [, assertion] = await samlify.SamlLib.decryptAssertion(sp, responseXml);
+  return assertion;
+}
+
 export const samlifyUtility = {
   base64Encode: (s: string) => Buffer.from(s, 'utf8').toString('base64'),
   inflateRedirect: (v: string) => String(samlify.Utility.inflateString(v)),

@@ -1,0 +1,127 @@
+/**
+ * Verifying one enveloped XML signature on one named element, with the trust anchor given by the caller
+ * (xml-crypto 6.3.x, past CVE-2025-29774/29775 and CVE-2024-32962; the only module importing it).
+ *
+ * What xml-crypto verifies: the SignedInfo signature and every Reference digest. What this module adds,
+ * because a valid signature over *some* element proves nothing about the element we go on to read:
+ * - the Signature is a direct child of the element (no signature found elsewhere is considered);
+ * - it has exactly one Reference, whose URI is `#<the element's ID>`, and that ID occurs once in the document;
+ * - transforms are only enveloped-signature and exclusive c14n (no XPath/XSLT, no comments);
+ * - the KeyInfo in the message is ignored: only the configured certificates are tried;
+ * - callers read data only from the returned canonical signed XML, never from the original document.
+ * References: XML-DSig core 1.1 §3.2 (core validation), SAML core §5.4 (SAML signature profile).
+ */
+import { DOMParser } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import { NS } from './constants.js';
+
+const ALLOWED_TRANSFORMS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  'http://www.w3.org/2001/10/xml-exc-c14n#',
+]);
+const ALLOWED_SIGNATURE_ALGS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+]);
+const ID_ATTRS = ['ID', 'Id', 'id'] as const;
+
+/** Why a signature was not accepted; `code` is stable and tested. */
+export class XmlSignatureError extends Error {
+  readonly code: 'ERR_SAML_SIGNATURE' | 'ERR_SAML_SIGNATURE_REFERENCE' | 'ERR_SAML_DUPLICATE_ID';
+  constructor(code: XmlSignatureError['code'], message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'XmlSignatureError';
+  }
+}
+
+interface XNode {
+  nodeType: number;
+  localName?: string | null;
+  namespaceURI?: string | null;
+  parentNode?: XNode | null;
+  childNodes?: ArrayLike<XNode>;
+  getAttribute?(name: string): string | null;
+}
+
+const children = (n: XNode, ns: string, local: string): XNode[] =>
+  Array.from(n.childNodes ?? []).filter(
+    (c) => c.nodeType === 1 && c.localName === local && c.namespaceURI === ns,
+  );
+
+function countIds(node: XNode, id: string): number {
+  let n = 0;
+  const walk = (x: XNode) => {
+    if (x.nodeType === 1) for (const a of ID_ATTRS) if (x.getAttribute?.(a) === id) n++;
+    for (const c of Array.from(x.childNodes ?? [])) walk(c);
+  };
+  walk(node);
+  return n;
+}
+
+/** Whether the element identified by `path` (namespace URI, local name from the root down) carries a ds:Signature child. */
+export function hasSignatureChild(xml: string, path: readonly [string, string][]): boolean {
+  const el = locate(new DOMParser().parseFromString(xml, 'text/xml') as unknown as XNode, path);
+  return el ? children(el, NS.ds, 'Signature').length > 0 : false;
+}
+
+function locate(doc: XNode, path: readonly [string, string][]): XNode | undefined {
+  let cur: XNode | undefined = doc;
+  for (const [ns, local] of path) {
+    const next: XNode[] = cur ? children(cur, ns, local) : [];
+    if (next.length !== 1) return undefined;
+    cur = next[0];
+  }
+  return cur;
+}
+
+/**
+ * Verify the enveloped signature of the element at `path` (e.g. Response, or Response/Assertion) with one of
+ * `certsPem`. Returns the canonical XML of exactly that element as signed, and the certificate that verified.
+ */
+export function verifyElementSignature(
+  xml: string,
+  path: readonly [string, string][],
+  certsPem: readonly string[],
+): { xml: string; certPem: string } {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml') as unknown as XNode;
+  const el = locate(doc, path);
+  if (!el) throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signed element not found');
+  const sigs = children(el, NS.ds, 'Signature');
+  const sig = sigs[0];
+  if (sigs.length !== 1 || !sig)
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'not exactly one signature');
+  const signedInfo = children(sig, NS.ds, 'SignedInfo')[0];
+  const refs = signedInfo ? children(signedInfo, NS.ds, 'Reference') : [];
+  const id = el.getAttribute?.('ID') ?? '';
+  const ref = refs[0];
+  if (refs.length !== 1 || !ref || !id || ref.getAttribute?.('URI') !== `#${id}`)
+    throw new XmlSignatureError(
+      'ERR_SAML_SIGNATURE_REFERENCE',
+      'the signature does not reference the signed element',
+    );
+  if (countIds(doc, id) !== 1)
+    throw new XmlSignatureError('ERR_SAML_DUPLICATE_ID', 'the signed element ID is not unique');
+  const transforms = children(ref, NS.ds, 'Transforms').flatMap((t) => children(t, NS.ds, 'Transform'));
+  if (transforms.some((t) => !ALLOWED_TRANSFORMS.has(t.getAttribute?.('Algorithm') ?? '')))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature transform');
+  const method = signedInfo ? children(signedInfo, NS.ds, 'SignatureMethod')[0] : undefined;
+  if (!ALLOWED_SIGNATURE_ALGS.has(method?.getAttribute?.('Algorithm') ?? ''))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature algorithm');
+
+  for (const cert of certsPem) {
+    const verifier = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
+    verifier.loadSignature(sig as unknown as Node);
+    let ok = false;
+    try {
+      ok = verifier.checkSignature(xml);
+    } catch {
+      ok = false;
+    }
+    const signed = ok ? verifier.getSignedReferences() : [];
+    if (signed.length === 1 && signed[0]) return { xml: signed[0], certPem: cert };
+  }
+  throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signature invalid or not by a trusted key');
+}
