@@ -1,30 +1,22 @@
 /**
  * `npm run bench:micro`: single-core micro benchmarks (no HTTP), printed as ops/s.
  *   npm run bench:micro -- [--seconds 5] [--only <substring of a run name>]
+ * Each group (one module under bench/micro/) runs its named cases and prints one line per case.
  */
 import { parseArgs } from 'node:util';
-import { benchJpkiVerify, closeJpkiBench, type JpkiBenchOptions } from './micro/jpki-verify.js';
+import { jpkiGroup } from './micro/jpki-verify.js';
+
+/** A group of micro benchmarks: runs the cases whose name passes `select`, prints one line each. */
+export interface MicroGroup {
+  name: string;
+  run(seconds: number, select: (caseName: string) => boolean): Promise<void>;
+}
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '5' }, only: { type: 'string' } },
 });
 const seconds = Number(values.seconds);
-const runs: JpkiBenchOptions[] = [
-  { withSigning: false, cards: 1, cache: 'returning' },
-  { withSigning: true, cards: 1, cache: 'returning' },
-  { withSigning: false, cards: 32, cache: 'returning' },
-  { withSigning: false, cards: 32, cache: 'first-seen' },
-  { withSigning: true, cards: 32, cache: 'returning' },
-  { withSigning: true, cards: 32, cache: 'first-seen' },
-];
-try {
-  for (const options of runs) {
-    const label = `${options.withSigning ? 'auth+sign' : 'auth'}-${options.cards}card${options.cards === 1 ? '' : 's'}-${options.cache}`;
-    if (values.only && !label.includes(values.only)) continue;
-    const r = await benchJpkiVerify(seconds, options);
-    const goal = r.goal ? ` (goal >= ${r.goal.min}/s: ${r.goal.met ? 'met' : 'MISSED'})` : '';
-    console.log(`${r.name}: ${r.opsPerSecond.toFixed(0)} verifications/s over ${r.operations} runs${goal}`);
-  }
-} finally {
-  await closeJpkiBench();
-}
+const select = (name: string) => !values.only || name.includes(values.only);
+
+const groups: MicroGroup[] = [jpkiGroup];
+for (const group of groups) await group.run(seconds, select);

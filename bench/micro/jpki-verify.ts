@@ -167,3 +167,30 @@ export async function benchJpkiVerify(seconds: number, options: JpkiBenchOptions
     ...(!options.withSigning && { goal: { min: GOAL, met: opsPerSecond >= GOAL } }),
   };
 }
+
+const RUNS: JpkiBenchOptions[] = [
+  { withSigning: false, cards: 1, cache: 'returning' },
+  { withSigning: true, cards: 1, cache: 'returning' },
+  { withSigning: false, cards: 32, cache: 'returning' },
+  { withSigning: false, cards: 32, cache: 'first-seen' },
+  { withSigning: true, cards: 32, cache: 'returning' },
+  { withSigning: true, cards: 32, cache: 'first-seen' },
+];
+
+/** The JPKI group of `npm run bench:micro`. */
+export const jpkiGroup = {
+  name: 'jpki',
+  async run(seconds: number, select: (caseName: string) => boolean): Promise<void> {
+    try {
+      for (const options of RUNS) {
+        const label = `${options.withSigning ? 'auth+sign' : 'auth'}-${options.cards}card${options.cards === 1 ? '' : 's'}-${options.cache}`;
+        if (!select(label)) continue;
+        const r = await benchJpkiVerify(seconds, options);
+        const goal = r.goal ? ` (goal >= ${r.goal.min}/s: ${r.goal.met ? 'met' : 'MISSED'})` : '';
+        console.log(`${r.name}: ${r.opsPerSecond.toFixed(0)} verifications/s over ${r.operations} runs${goal}`);
+      }
+    } finally {
+      await closeJpkiBench();
+    }
+  },
+};
