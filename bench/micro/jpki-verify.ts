@@ -187,7 +187,9 @@ export const jpkiGroup = {
         if (!select(label)) continue;
         const r = await benchJpkiVerify(seconds, options);
         const goal = r.goal ? ` (goal >= ${r.goal.min}/s: ${r.goal.met ? 'met' : 'MISSED'})` : '';
-        console.log(`${r.name}: ${r.opsPerSecond.toFixed(0)} verifications/s over ${r.operations} runs${goal}`);
+        console.log(
+          `${r.name}: ${r.opsPerSecond.toFixed(0)} verifications/s over ${r.operations} runs${goal}`,
+        );
       }
     } finally {
       await closeJpkiBench();
