@@ -1,5 +1,5 @@
 /** The one relying party both targets register: private_key_jwt (ES256), pairwise subjects. */
-import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
 export const BENCH_REDIRECT_URI = 'http://127.0.0.1:9/cb';
 export const BENCH_SCOPE = 'openid profile address';
