@@ -5,7 +5,7 @@
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
 import { eidasSource, eidasTarget } from './eidas/index.js';
-import { eudiIssuerTarget } from './eudi/index.js';
+import { eudiIssuerTarget, eudiWalletSource } from './eudi/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
 import { singpassTarget } from './singpass-target/index.js';
@@ -20,6 +20,7 @@ export const sourceCatalog: Readonly<Record<string, AnySource>> = {
   'eidas-node': eidasSource,
   jpki: jpkiSource,
   'oidc-upstream': oidcUpstreamSource,
+  'eudi-wallet': eudiWalletSource,
 };
 
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {

@@ -25,8 +25,15 @@ export const EUDI_ERRORS = {
   ERR_EUDI_KB_SD_HASH: 'the key binding JWT does not cover this presentation',
   ERR_EUDI_STATUS_UNAVAILABLE: 'the credential status could not be checked',
   ERR_EUDI_REVOKED: 'the credential has been revoked or suspended',
-  ERR_EUDI_REPLAY: 'this presentation request has already been answered',
+  ERR_EUDI_REPLAY: 'this presentation request is unknown or has already been answered',
   ERR_EUDI_MISSING_CLAIMS: 'the presentation lacks requested attributes',
+  // The OpenID4VP transaction (request object, response endpoint).
+  ERR_EUDI_REQUEST_EXPIRED: 'the presentation request has expired',
+  ERR_EUDI_STATE: 'the wallet response is for another request (state)',
+  ERR_EUDI_RESPONSE_INVALID: 'the wallet response could not be decrypted or read',
+  ERR_EUDI_RESPONSE_TOO_LARGE: 'the wallet response is too large',
+  ERR_EUDI_WALLET_DECLINED: 'the wallet declined the presentation request',
+  ERR_EUDI_INTERNAL: 'the presentation could not be processed',
   // Issuance (OpenID4VCI issuer).
   ERR_EUDI_PROOF_INVALID: 'the key proof is invalid',
   ERR_EUDI_PROOF_NONCE: 'the key proof nonce is invalid or expired',

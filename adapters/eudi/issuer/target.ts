@@ -84,6 +84,13 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
         .type('application/statuslist+jwt')
         .send(await service.statusToken());
     });
+    // Development: the generated TEST root, for a verifier's trust list (production configures a real chain).
+    if (ctx.devMode && service.testRootPem) {
+      const pem = service.testRootPem;
+      router.get('/test-root.pem', (_req, res) => {
+        res.type('application/x-pem-file').send(pem);
+      });
+    }
     if (walletClientId)
       router.use(
         createOfferRouter({

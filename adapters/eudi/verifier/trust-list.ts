@@ -5,9 +5,11 @@
  * its signatures checked by @peculiar/x509, then every certificate's validity period and CA flags here.
  */
 import 'reflect-metadata';
-import { BasicConstraintsExtension, X509Certificate, X509ChainBuilder } from '@peculiar/x509';
+import { readFile } from 'node:fs/promises';
+import { BasicConstraintsExtension, PemConverter, X509Certificate, X509ChainBuilder } from '@peculiar/x509';
 import { type CryptoKey, importX509, type KeyObject } from 'jose';
 import { z } from 'zod';
+import { GatewayError } from '../../../src/core/errors.js';
 import { type Loa, loaSchema } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
 
@@ -15,9 +17,9 @@ export const trustedIssuerSchema = z
   .object({
     name: z.string().min(1).max(128).describe('Label for logs and audit (no personal data).'),
     anchors: z
-      .array(z.string().includes('BEGIN CERTIFICATE'))
+      .array(z.string().min(1))
       .min(1)
-      .describe('PEM trust anchors the x5c chain must end at.'),
+      .describe('Trust anchors the x5c chain must end at: PEM text or the path of a PEM file each.'),
     issuer: z
       .string()
       .min(1)
@@ -50,6 +52,49 @@ interface Anchor {
 }
 
 const MAX_CHAIN = 5;
+
+function configError(message: string, cause?: unknown): GatewayError {
+  return new GatewayError('ERR_EUDI_CONFIG', message, {
+    oauth: 'server_error',
+    status: 500,
+    ...(cause !== undefined && { cause }),
+  });
+}
+
+/**
+ * Read the anchors of each entry (PEM text, or a file path) into one PEM certificate each, checked to be
+ * CA certificates. Errors name the entry, never the file content.
+ */
+export async function loadTrustedIssuers(
+  entries: readonly TrustedIssuerConfig[],
+): Promise<TrustedIssuerConfig[]> {
+  return Promise.all(
+    entries.map(async (e) => {
+      const anchors: string[] = [];
+      for (const a of e.anchors) {
+        const text = a.includes('-----BEGIN')
+          ? a
+          : await readFile(a, 'utf8').catch((cause: unknown) => {
+              throw configError(`trusted issuer ${e.name}: an anchor file cannot be read`, cause);
+            });
+        let certs: X509Certificate[];
+        try {
+          certs = PemConverter.decode(text).map((der) => new X509Certificate(der));
+        } catch (cause) {
+          throw configError(`trusted issuer ${e.name}: an anchor is not a PEM certificate`, cause);
+        }
+        if (certs.length === 0)
+          throw configError(`trusted issuer ${e.name}: an anchor is not a PEM certificate`);
+        for (const c of certs) {
+          if (!c.getExtension(BasicConstraintsExtension)?.ca)
+            throw configError(`trusted issuer ${e.name}: an anchor is not a CA certificate`);
+          anchors.push(c.toString('pem'));
+        }
+      }
+      return { ...e, anchors };
+    }),
+  );
+}
 
 export function createTrustList(entries: readonly TrustedIssuerConfig[]): TrustList {
   const anchors: Anchor[] = entries.flatMap((e, entry) =>

@@ -207,6 +207,19 @@ export class TestWallet {
     claims: readonly string[],
     kb: { nonce: string; aud: string; iat?: number },
   ): Promise<string> {
+    return this.presentFrame(credential, Object.fromEntries(claims.map((c) => [c, true])), kb);
+  }
+
+  /**
+   * An SD-JWT+KB presentation with @sd-jwt/sd-jwt-vc for a presentation frame (`{ address: { country: true } }`,
+   * `{ nationalities: { 0: true } }`): the library picks the disclosures and signs the KB-JWT (typ kb+jwt,
+   * nonce, aud, iat, sd_hash) with the holder key the credential is bound to.
+   */
+  async presentFrame(
+    credential: string,
+    frame: Record<string, unknown>,
+    kb: { nonce: string; aud: string; iat?: number },
+  ): Promise<string> {
     const k = await this.key;
     const lib = new SDJwtVcInstance({
       hasher: digest,
@@ -214,8 +227,17 @@ export class TestWallet {
       kbSigner: await ES256.getSigner(k.privateJwk),
       kbSignAlg: 'ES256',
     });
-    const frame = Object.fromEntries(claims.map((c) => [c, true]));
-    return lib.present(credential, frame, {
+    // The frame only names claims of the credential the holder chose to disclose (an unknown name is skipped).
+    const keys = new Set(await lib.presentableKeys(credential));
+    const pick = (f: Record<string, unknown>, prefix: string): Record<string, unknown> =>
+      Object.fromEntries(
+        Object.entries(f).flatMap(([name, v]) => {
+          const path = prefix ? `${prefix}.${name}` : name;
+          if (!keys.has(path)) return [];
+          return [[name, v && typeof v === 'object' ? pick(v as Record<string, unknown>, path) : v]];
+        }),
+      );
+    return lib.present(credential, pick(frame, '') as Parameters<typeof lib.present>[1], {
       kb: { payload: { nonce: kb.nonce, aud: kb.aud, iat: kb.iat ?? Math.floor(Date.now() / 1000) } },
     });
   }
