@@ -24,6 +24,14 @@ export interface HubResult {
   readonly loa: Loa;
   readonly authTime: number;
   readonly claims: Record<string, unknown>;
+  /** The hub's ID token (kept only as id_token_hint for RP-initiated logout at the hub). */
+  readonly idToken?: string;
+}
+
+/** Per-login choices of a bridge (defaults: the eIDAS ones). */
+export interface HubBeginOptions {
+  readonly scope?: string;
+  readonly prompt?: string;
 }
 
 export class HubError extends Error {
@@ -57,21 +65,21 @@ export function createHubClient(issuer: string, redirectUri: string, privateJwk:
   };
 
   return {
-    async begin(clientId: string, minimum: Loa): Promise<HubLogin> {
+    async begin(clientId: string, minimum: Loa, opts: HubBeginOptions = {}): Promise<HubLogin> {
       const cfg = await config(clientId);
       const codeVerifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
       const nonce = oidc.randomNonce();
       const url = oidc.buildAuthorizationUrl(cfg, {
         redirect_uri: redirectUri,
-        scope: SCOPE,
+        scope: opts.scope ?? SCOPE,
         acr_values: acrForLoa(minimum),
         claims: JSON.stringify({ id_token: { acr: { essential: true, value: acrForLoa(minimum) } } }),
         code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
         state,
         nonce,
-        prompt: 'login consent',
+        prompt: opts.prompt ?? 'login consent',
       });
       return { url: url.href, codeVerifier, state, nonce };
     },
@@ -97,6 +105,7 @@ export function createHubClient(issuer: string, redirectUri: string, privateJwk:
         loa,
         authTime: typeof id.auth_time === 'number' ? id.auth_time : Math.floor(Date.now() / 1000),
         claims: { ...claims },
+        ...(tokens.id_token && { idToken: tokens.id_token }),
       };
     },
   };

@@ -25,6 +25,8 @@ export interface AssertionInput {
   readonly authTime: number;
   readonly lifetimeSeconds: number;
   readonly attributeStatement: string;
+  /** SessionIndex of the AuthnStatement (for Single Logout); random when omitted. */
+  readonly sessionIndex?: string;
 }
 
 /** The unsigned Response with a plaintext assertion (input to signing and encryption). */
@@ -38,7 +40,7 @@ export function successResponseXml(a: AssertionInput): string {
     `<saml:Subject><saml:NameID Format="${escapeXml(a.nameIdFormat)}" NameQualifier="${escapeXml(a.idpEntityId)}" SPNameQualifier="${escapeXml(a.spEntityId)}">${escapeXml(a.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${a.inResponseTo}" NotOnOrAfter="${notAfter}" Recipient="${escapeXml(a.acsUrl)}"/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${now}" NotOnOrAfter="${notAfter}"><saml:AudienceRestriction><saml:Audience>${escapeXml(a.spEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${iso(a.authTime * 1000)}" SessionIndex="${newSamlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${escapeXml(a.loaUri)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${iso(a.authTime * 1000)}" SessionIndex="${a.sessionIndex ?? newSamlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${escapeXml(a.loaUri)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     a.attributeStatement +
     '</saml:Assertion>';
   return (
