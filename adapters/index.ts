@@ -4,7 +4,7 @@
  */
 import type { SourceAdapter, TargetAdapter } from '../src/core/adapter.js';
 import { demoSource } from './demo/index.js';
-import { eidasSource, eidasTarget } from './eidas/index.js';
+import { eidasSource, eidasTarget, samlTarget } from './eidas/index.js';
 import { eudiIssuerTarget, eudiWalletSource } from './eudi/index.js';
 import { jpkiSource } from './jpki/index.js';
 import { oidcUpstreamSource } from './oidc-upstream/index.js';
@@ -26,5 +26,6 @@ export const sourceCatalog: Readonly<Record<string, AnySource>> = {
 export const targetCatalog: Readonly<Record<string, AnyTarget>> = {
   eidas: eidasTarget,
   'eudi-issuer': eudiIssuerTarget,
+  saml: samlTarget,
   singpass: singpassTarget,
 };
