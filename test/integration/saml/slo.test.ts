@@ -10,8 +10,8 @@ import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js'
 import { type Page, TestBrowser } from '../../helpers/browser.js';
 import type { TestGateway } from '../../helpers/gateway.js';
 import { samlLogin, statusOf } from '../eidas/flow.js';
-import { hasXmlsec1, type TestKeyPair, xmlsec1 } from '../eidas/support.js';
-import { bootSamlGateway, type IdpInfo, makeSp, postedForm, samlIdp, type TestSp } from './support.js';
+import { hasXmlsec1, xmlsec1 } from '../eidas/support.js';
+import { bootSamlGateway, makeSp, postedForm, samlIdp, type TestSp } from './support.js';
 
 const IF_PRESENT = { validateInResponseTo: ValidateInResponseTo.ifPresent };
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -19,7 +19,7 @@ const REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
 const DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
 
 let gw: TestGateway;
-let idp: IdpInfo & { keys: TestKeyPair };
+let idp: Awaited<ReturnType<typeof samlIdp>>;
 let spA: TestSp;
 let spB: TestSp;
 let stranger: TestSp;
