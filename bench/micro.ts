@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { jpkiGroup } from './micro/jpki-verify.js';
+import { samlGroup } from './micro/saml.js';
 
 /** A group of micro benchmarks: runs the cases whose name passes `select`, prints one line each. */
 export interface MicroGroup {
@@ -18,5 +19,5 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const select = (name: string) => !values.only || name.includes(values.only);
 
-const groups: MicroGroup[] = [jpkiGroup];
+const groups: MicroGroup[] = [jpkiGroup, samlGroup];
 for (const group of groups) await group.run(seconds, select);

@@ -1,0 +1,264 @@
+/**
+ * eIDAS SAML micro benchmarks (issue 4), one run so the ratios are fair:
+ *  - `idp-raw-samlify`: a bare samlify IdentityProvider with the same RSA-2048 key and algorithms (rsa-sha256,
+ *    AES-256-GCM, RSA-OAEP-MGF1P) answering the same SP with samlify's own createLoginResponse, its
+ *    loginResponseTemplate carrying a comparable attribute statement (the six eIDAS values) and samlify's
+ *    replaceTagsByValue as the tag replacement: signed assertion, encrypted, signed Response;
+ *  - `idp-ours`: the gateway's builder (adapters/eidas/response.ts) for the same input and the same steps;
+ *  - `sp-validate`: the connector-side validation (sp-consume.ts + sp-response.ts: schema of the Response and of
+ *    the decrypted assertion, structure, both signatures, conditions, audience, recipient, InResponseTo against a
+ *    pending request, replay in a memory store) of responses built by `idp-ours`;
+ *  - `sp-schema-only`: the two schema validations alone (the Response and its decrypted assertion).
+ */
+import samlify from 'samlify';
+import { ATTRNAME_FORMAT_URI, NAMEID_FORMAT, NS } from '../../adapters/eidas/constants.js';
+import { parseNodeMetadata } from '../../adapters/eidas/node-metadata.js';
+import { buildSuccessResponse, newSamlId } from '../../adapters/eidas/response.js';
+import { decryptAssertion, type SamlIdp } from '../../adapters/eidas/samlify.js';
+import { validateSamlSchema } from '../../adapters/eidas/schema-validator.js';
+import { consumeSamlResponse, pendingKey } from '../../adapters/eidas/sp-consume.js';
+import type { ResponseExpectations } from '../../adapters/eidas/sp-response.js';
+import type { AdapterStore } from '../../src/core/adapter.js';
+import { createMemoryStore } from '../../src/storage/memory-store.js';
+import { ACS, IDP_ENTITY, SP_ENTITY, samlBenchSetup } from './saml-setup.js';
+
+const IDP_RATIO_GOAL = 0.8;
+const SP_GOAL = 200;
+const NP = 'http://eidas.europa.eu/attributes/naturalperson/';
+const LOA = 'http://eidas.europa.eu/NotNotified/LoA/high';
+
+type Setup = Awaited<ReturnType<typeof samlBenchSetup>>;
+
+/** The raw samlify IdP: same key and algorithms as ours, samlify's template mechanism for the attributes. */
+function rawIdp(s: Setup): SamlIdp {
+  const attr = (name: string, tag: string, type: string) => ({
+    name: `${NP}${name}`,
+    nameFormat: ATTRNAME_FORMAT_URI,
+    valueTag: tag,
+    valueXsiType: `eidas-natural:${type}`,
+  });
+  const context =
+    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}">` +
+    `<saml:Issuer Format="${NAMEID_FORMAT.entity}">{Issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{StatusCode}"/></samlp:Status>` +
+    `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:eidas-natural="${NS.eidasNatural}" ID="{AssertionID}" Version="2.0" IssueInstant="{IssueInstant}">` +
+    `<saml:Issuer Format="${NAMEID_FORMAT.entity}">{Issuer}</saml:Issuer>` +
+    '<saml:Subject><saml:NameID Format="{NameIDFormat}" NameQualifier="{Issuer}" SPNameQualifier="{Audience}">{NameID}</saml:NameID>' +
+    '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="{InResponseTo}" NotOnOrAfter="{SubjectConfirmationDataNotOnOrAfter}" Recipient="{SubjectRecipient}"/></saml:SubjectConfirmation></saml:Subject>' +
+    '<saml:Conditions NotBefore="{ConditionsNotBefore}" NotOnOrAfter="{ConditionsNotOnOrAfter}"><saml:AudienceRestriction><saml:Audience>{Audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>' +
+    '<saml:AuthnStatement AuthnInstant="{AuthnInstant}" SessionIndex="{SessionIndex}"><saml:AuthnContext><saml:AuthnContextClassRef>{LoA}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>' +
+    '{AttributeStatement}</saml:Assertion></samlp:Response>';
+  return samlify.IdentityProvider({
+    entityID: IDP_ENTITY,
+    privateKey: s.idpKey.keyPem,
+    signingCert: s.idpKey.certPem,
+    wantAuthnRequestsSigned: true,
+    isAssertionEncrypted: true,
+    requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    dataEncryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+    keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+    nameIDFormat: [NAMEID_FORMAT.persistent],
+    singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', Location: ACS }],
+    loginResponseTemplate: {
+      context,
+      attributes: [
+        attr('PersonIdentifier', 'pid', 'PersonIdentifierType'),
+        attr('CurrentFamilyName', 'familyLatin', 'CurrentFamilyNameType'),
+        attr('CurrentFamilyName', 'familyNative', 'CurrentFamilyNameType'),
+        attr('CurrentGivenName', 'givenLatin', 'CurrentGivenNameType'),
+        attr('CurrentGivenName', 'givenNative', 'CurrentGivenNameType'),
+        attr('DateOfBirth', 'birthdate', 'DateOfBirthType'),
+      ],
+    },
+  } as Parameters<typeof samlify.IdentityProvider>[0]);
+}
+
+/** One raw samlify login response (base64 of the signed, encrypted, signed Response, as samlify returns it). */
+async function rawResponse(idp: SamlIdp, s: Setup, inResponseTo: string): Promise<string> {
+  const now = new Date();
+  const later = new Date(now.getTime() + 3600_000).toISOString();
+  const a = s.assertion(inResponseTo);
+  const out = await idp.createLoginResponse(
+    s.sp,
+    { extract: { request: { id: inResponseTo } } } as unknown as Parameters<
+      SamlIdp['createLoginResponse']
+    >[1],
+    'post',
+    {},
+    (template: string) => {
+      const id = newSamlId();
+      return {
+        id,
+        context: samlify.SamlLib.replaceTagsByValue(template, {
+          ID: id,
+          AssertionID: newSamlId(),
+          Destination: ACS,
+          Audience: SP_ENTITY,
+          SubjectRecipient: ACS,
+          Issuer: IDP_ENTITY,
+          IssueInstant: now.toISOString(),
+          StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+          ConditionsNotBefore: now.toISOString(),
+          ConditionsNotOnOrAfter: later,
+          SubjectConfirmationDataNotOnOrAfter: later,
+          NameIDFormat: a.nameIdFormat,
+          NameID: a.nameId,
+          InResponseTo: inResponseTo,
+          AuthnInstant: now.toISOString(),
+          SessionIndex: newSamlId(),
+          LoA: LOA,
+          attrPid: a.nameId,
+          attrFamilyLatin: 'Kakehashi',
+          attrFamilyNative: '架橋',
+          attrGivenLatin: 'Hanako',
+          attrGivenNative: '花子',
+          attrBirthdate: '1990-04-01',
+        }),
+      };
+    },
+    true,
+  );
+  return out.context;
+}
+
+/** Ops/s of `op` over `seconds` (after a short warm-up). */
+async function rate(seconds: number, op: () => Promise<unknown>): Promise<{ perSecond: number; n: number }> {
+  for (let i = 0; i < 20; i++) await op();
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() < end) {
+    await op();
+    n++;
+  }
+  return { perSecond: n / ((performance.now() - t0) / 1000), n };
+}
+
+/** Times only `measure` over batches prepared (untimed) by `prepare`. */
+async function batchedRate<T>(
+  seconds: number,
+  prepare: () => Promise<T[]>,
+  measure: (item: T) => Promise<unknown> | unknown,
+): Promise<{ perSecond: number; n: number; msEach: number; cpuMsEach: number }> {
+  for (const item of await prepare()) await measure(item);
+  let spent = 0;
+  let cpu = 0;
+  let n = 0;
+  while (spent < seconds * 1000) {
+    const batch = await prepare();
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (const item of batch) await measure(item);
+    const c = process.cpuUsage(c0);
+    spent += performance.now() - t0;
+    cpu += (c.user + c.system) / 1000;
+    n += batch.length;
+  }
+  return { perSecond: n / (spent / 1000), n, msEach: spent / n, cpuMsEach: cpu / n };
+}
+
+/** The SAML group of `npm run bench:micro`. */
+export const samlGroup = {
+  name: 'saml',
+  async run(seconds: number, select: (caseName: string) => boolean): Promise<void> {
+    const s = await samlBenchSetup();
+    const raw = rawIdp(s);
+    const results: Record<string, number> = {};
+
+    // Sanity: both IdP outputs are accepted by our SP-side validation before anything is timed.
+    const mem = createMemoryStore();
+    const store: AdapterStore = {
+      get: (k) => mem.get('a:saml', k),
+      set: (k, v, t) => mem.set('a:saml', k, v, t),
+      setIfAbsent: (k, v, t) => mem.setIfAbsent('a:saml', k, v, t),
+      take: (k) => mem.take('a:saml', k),
+      delete: (k) => mem.delete('a:saml', k),
+    };
+    const node = parseNodeMetadata(s.idpMetadata, { now: Date.now() });
+    const expect = (): ResponseExpectations => ({
+      spEntityId: SP_ENTITY,
+      acsUrl: ACS,
+      node,
+      decryptionKeyPem: s.spEncryption.keyPem,
+      wantEncrypted: true,
+      now: Date.now(),
+      clockSkewSeconds: 30,
+      maxAgeSeconds: 900,
+    });
+    const pending = async () => {
+      const id = newSamlId();
+      await store.set(pendingKey(id), { uid: 'bench', loaUri: LOA, sentAt: Date.now() }, 600);
+      return id;
+    };
+    const ours = (id: string) => buildSuccessResponse(s.idp, s.sp, s.assertion(id));
+    for (const xml of [
+      await ours(await pending()),
+      Buffer.from(await rawResponse(raw, s, await pending()), 'base64').toString('utf8'),
+    ]) {
+      const r = await consumeSamlResponse(xml, expect(), store);
+      if (Object.keys(r.assertion.attributes).length !== 4) throw new Error('unexpected attributes');
+    }
+
+    const print = (name: string, perSecond: number, n: number, extra = '') =>
+      console.log(`saml-${name}: ${perSecond.toFixed(0)} responses/s over ${n} runs${extra}`);
+    const on = (name: string) => select(`saml-${name}`);
+
+    // The two IdP cases alternate (raw, ours, raw, ours) so drift in machine load hits both.
+    if (on('idp-raw-samlify') || on('idp-ours')) {
+      const half = seconds / 2;
+      const sums = { raw: 0, ours: 0, nRaw: 0, nOurs: 0 };
+      for (let round = 0; round < 2; round++) {
+        const r = await rate(half, () => rawResponse(raw, s, newSamlId()));
+        const o = await rate(half, () => ours(newSamlId()));
+        sums.raw += r.perSecond / 2;
+        sums.ours += o.perSecond / 2;
+        sums.nRaw += r.n;
+        sums.nOurs += o.n;
+      }
+      results.raw = sums.raw;
+      results.ours = sums.ours;
+      print('idp-raw-samlify', sums.raw, sums.nRaw);
+      const ratio = sums.ours / sums.raw;
+      print(
+        'idp-ours',
+        sums.ours,
+        sums.nOurs,
+        `; ours/raw = ${ratio.toFixed(2)} (goal >= ${IDP_RATIO_GOAL}: ${ratio >= IDP_RATIO_GOAL ? 'met' : 'MISSED'})`,
+      );
+    }
+
+    const prepare = async () => {
+      const batch: string[] = [];
+      for (let i = 0; i < 25; i++) batch.push(await ours(await pending()));
+      return batch;
+    };
+    if (on('sp-validate')) {
+      const r = await batchedRate(seconds, prepare, (xml) => consumeSamlResponse(xml, expect(), store));
+      results.sp = r.perSecond;
+      print(
+        'sp-validate',
+        r.perSecond,
+        r.n,
+        ` (${r.msEach.toFixed(2)} ms each, ${r.cpuMsEach.toFixed(2)} ms CPU; goal >= ${SP_GOAL}/s: ${r.perSecond >= SP_GOAL ? 'met' : 'MISSED'})`,
+      );
+    }
+    if (on('sp-schema-only')) {
+      // Schema validation has no state: one prepared batch is validated over and over.
+      const decrypted = await Promise.all(
+        (await prepare()).map(async (xml) => ({
+          xml,
+          assertion: await decryptAssertion(xml, s.spEncryption.keyPem),
+        })),
+      );
+      const r = await batchedRate(
+        seconds,
+        async () => decrypted,
+        (d) => {
+          validateSamlSchema(d.xml);
+          validateSamlSchema(d.assertion);
+        },
+      );
+      const share = results.sp ? ` = ${((100 * results.sp) / r.perSecond).toFixed(0)}% of sp-validate` : '';
+      print('sp-schema-only', r.perSecond, r.n, ` (${r.msEach.toFixed(3)} ms each${share})`);
+    }
+  },
+};
