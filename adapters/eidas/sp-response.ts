@@ -71,15 +71,7 @@ const STATUS_OAUTH: Readonly<Record<string, OauthErrorCode>> = {
   'urn:oasis:names:tc:SAML:2.0:status:NoPassive': 'login_required',
 };
 
-const count = (d: DocView, xpath: string): number => {
-  const v = d.root.eval(`count(${xpath})`, {
-    samlp: NS.samlp,
-    saml: NS.saml,
-    ds: NS.ds,
-    xenc: NS.xenc,
-  });
-  return typeof v === 'number' ? v : Number.NaN;
-};
+const count = (d: DocView, xpath: string): number => d.count(xpath);
 
 /** Structural checks shared by the Response and a decrypted Assertion (`top` = the allowed assertion path). */
 function checkStructure(d: DocView, top: string, sigPaths: readonly string[]) {
@@ -118,6 +110,18 @@ function verify(xml: string, path: [string, string][], certs: readonly string[])
   }
 }
 
+/** SHA-256 (base64url) of a configured node certificate, computed once per certificate. */
+const thumbprints = new Map<string, string>();
+function thumbprint(certPem: string): string {
+  let t = thumbprints.get(certPem);
+  if (t === undefined) {
+    t = createHash('sha256').update(new X509Certificate(certPem).raw).digest('base64url');
+    if (thumbprints.size >= 256) thumbprints.clear();
+    thumbprints.set(certPem, t);
+  }
+  return t;
+}
+
 const time = (v: string | undefined) => (v === undefined ? undefined : Date.parse(v));
 
 /** Steps 1–7 above. Throws GatewayError with an `ERR_SAML_*` code. */
@@ -135,12 +139,14 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
     return {
       assertions: count(d, '/samlp:Response/saml:Assertion'),
       encrypted: count(d, '/samlp:Response/saml:EncryptedAssertion'),
+      // Read here rather than by parsing the document once more (hasSignatureChild): the root is the Response.
+      signed: count(d, '/samlp:Response/ds:Signature') > 0,
     };
   });
 
   const skew = x.clockSkewSeconds * 1000;
   const certs = x.node.signingCerts;
-  const responseSigned = hasSignatureChild(xml, [[NS.samlp, 'Response']]);
+  const responseSigned = raw.signed;
   // From here on the Response is read from its signed canonical form when it is signed.
   const responseSig = responseSigned ? verify(xml, [[NS.samlp, 'Response']], certs) : undefined;
   const response = responseSig?.xml ?? xml;
@@ -187,6 +193,7 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
   // The assertion: decrypted from the (signed) Response, or read in place.
   let assertionDoc: string;
   let assertionPath: [string, string][];
+  let assertionSigned: boolean;
   if (raw.encrypted === 1) {
     try {
       assertionDoc = await decryptAssertion(response, x.decryptionKeyPem);
@@ -194,10 +201,11 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
       throw new GatewayError('ERR_SAML_DECRYPT', 'the assertion cannot be decrypted', { cause: e });
     }
     schema(assertionDoc);
-    withDoc(assertionDoc, (d) => {
+    assertionSigned = withDoc(assertionDoc, (d) => {
       if (d.root.name !== 'Assertion' || d.root.namespaceUri !== NS.saml)
         throw samlError('ERR_SAML_WRAPPING', 'the encrypted content is not an Assertion');
       checkStructure(d, '/saml:Assertion', ['/saml:Assertion/ds:Signature']);
+      return count(d, '/saml:Assertion/ds:Signature') > 0;
     });
     assertionPath = [[NS.saml, 'Assertion']];
   } else {
@@ -206,17 +214,15 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
       [NS.samlp, 'Response'],
       [NS.saml, 'Assertion'],
     ];
+    assertionSigned = hasSignatureChild(assertionDoc, assertionPath);
   }
-  const assertionSigned = hasSignatureChild(assertionDoc, assertionPath);
   if (!assertionSigned && !responseSigned)
     throw samlError('ERR_SAML_UNSIGNED', 'neither the assertion nor the response is signed');
   const assertionSig = assertionSigned ? verify(assertionDoc, assertionPath, certs) : undefined;
   const signed = assertionSig?.xml ?? assertionDoc;
   const xpath = assertionSigned || raw.encrypted === 1 ? '/saml:Assertion' : '/samlp:Response/saml:Assertion';
   const signerCert = assertionSig?.certPem ?? responseSig?.certPem ?? '';
-  const signerThumbprint = createHash('sha256')
-    .update(new X509Certificate(signerCert).raw)
-    .digest('base64url');
+  const signerThumbprint = thumbprint(signerCert);
 
   return withDoc(signed, (d) => {
     const a = d.one(xpath);

@@ -11,6 +11,7 @@
  * - callers read data only from the returned canonical signed XML, never from the original document.
  * References: XML-DSig core 1.1 §3.2 (core validation), SAML core §5.4 (SAML signature profile).
  */
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { NS } from './constants.js';
@@ -26,6 +27,25 @@ const ALLOWED_SIGNATURE_ALGS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
 ]);
 const ID_ATTRS = ['ID', 'Id', 'id'] as const;
+
+/**
+ * Public keys of the configured certificates, parsed once (OpenSSL parses a PEM certificate on every
+ * verification otherwise). Bounded: the certificates come from configuration and node metadata.
+ */
+const publicKeys = new Map<string, KeyObject>();
+function publicKeyOf(certPem: string): KeyObject | string {
+  let key = publicKeys.get(certPem);
+  if (!key) {
+    try {
+      key = createPublicKey(certPem);
+    } catch {
+      return certPem; // xml-crypto reports the unusable certificate as before
+    }
+    if (publicKeys.size >= 256) publicKeys.clear();
+    publicKeys.set(certPem, key);
+  }
+  return key;
+}
 
 /** Why a signature was not accepted; `code` is stable and tested. */
 export class XmlSignatureError extends Error {
@@ -112,7 +132,11 @@ export function verifyElementSignature(
     throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature algorithm');
 
   for (const cert of certsPem) {
-    const verifier = new SignedXml({ publicCert: cert, getCertFromKeyInfo: () => null });
+    const verifier = new SignedXml({ publicCert: publicKeyOf(cert), getCertFromKeyInfo: () => null });
+    // SAML's ID attribute is `ID`; the signed element is the one whose unprefixed ID the Reference names,
+    // and the uniqueness of that value across ID/Id/id was checked above (countIds), so xml-crypto need not
+    // search the document for Id and id as well (each search is a full-document XPath).
+    verifier.idAttributes = ['ID'];
     verifier.loadSignature(sig as unknown as Node);
     let ok = false;
     try {
