@@ -16,7 +16,7 @@ import { createHubClient, HubError, type HubLogin } from './hub-client.js';
 import { inlineOrFile, loadKeyPair } from './material.js';
 import { renderPostForm } from './post-form.js';
 import { SamlStatusError } from './request.js';
-import { buildErrorResponse, newSamlId, successResponseXml } from './response.js';
+import { newSamlId, successResponseXml } from './response.js';
 import {
   hubClaimsFor,
   hubScopeFor,
@@ -48,6 +48,7 @@ import {
 } from './saml-outbound.js';
 import { createSessions, type Participant } from './saml-sessions.js';
 import { defaultAcs, parseSpMetadata, type SpMetadata } from './saml-sp-metadata.js';
+import { errorResponseForm, hubFailureStatus } from './saml-status.js';
 import { createIdp, createSpFromMetadata, type SamlSp } from './samlify.js';
 import { escapeXml } from './xml.js';
 
@@ -169,6 +170,7 @@ export const samlTarget = defineTargetAdapter<SamlTargetOptions>({
         1,
         o.requestMaxAgeSeconds + 2 * o.clockSkewSeconds,
       );
+    const errorIssuer = { entityId, signing, signatureAlgorithm: o.signatureAlgorithm, now: ctx.now };
     const sendError = (
       res: Response,
       acsUrl: string,
@@ -176,20 +178,7 @@ export const samlTarget = defineTargetAdapter<SamlTargetOptions>({
       inResponseTo?: string,
       relay?: string,
     ) => {
-      const xml = buildErrorResponse(
-        {
-          idpEntityId: entityId,
-          acsUrl,
-          ...(inResponseTo && { inResponseTo }),
-          status: e.status,
-          ...(e.subStatus && { subStatus: e.subStatus }),
-          message: e.message,
-          now: ctx.now(),
-        },
-        signing,
-        o.signatureAlgorithm,
-      );
-      res.type('html').send(renderPostForm(acsUrl, xml, relay));
+      res.type('html').send(errorResponseForm(errorIssuer, acsUrl, e, inResponseTo, relay));
     };
     const refuse = (res: Response, code: string, message: string): void =>
       page(res, 400, 'SAML request refused', `<p>${escapeXml(code)}: ${escapeXml(message)}</p>`);
@@ -373,26 +362,10 @@ export const samlTarget = defineTargetAdapter<SamlTargetOptions>({
         res.type('html').send(renderPostForm(pending.acsUrl, xml, pending.relayState));
       } catch (e) {
         if (e instanceof SamlStatusError) return fail(e);
-        if (e instanceof HubError) return fail(hubFailure(e.oauthError, pending.passive));
+        if (e instanceof HubError)
+          return fail(hubFailureStatus('ERR_SAML_HUB_', e.oauthError, pending.passive));
         return fail(internal(e, 'SAML response failed'));
       }
-    }
-
-    function hubFailure(oauthError: string, passive: boolean): SamlStatusError {
-      const sub =
-        passive && ['login_required', 'consent_required', 'interaction_required'].includes(oauthError)
-          ? 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'
-          : oauthError === 'access_denied'
-            ? STATUS.requestDenied
-            : oauthError === 'unmet_authentication_requirements'
-              ? STATUS.noAuthnContext
-              : STATUS.authnFailed;
-      return new SamlStatusError(
-        `ERR_SAML_HUB_${oauthError}`,
-        STATUS.responder,
-        sub,
-        'authentication did not complete',
-      );
     }
 
     // ---- Single Logout ----

@@ -16,7 +16,8 @@ import { buildIdpMetadata } from './metadata.js';
 import { type EidasTargetOptions, eidasTargetOptionsSchema } from './options.js';
 import { renderPostForm } from './post-form.js';
 import { type CheckedAuthnRequest, checkAuthnRequest, SamlStatusError } from './request.js';
-import { buildErrorResponse, buildSuccessResponse } from './response.js';
+import { buildSuccessResponse } from './response.js';
+import { errorResponseForm, hubFailureStatus } from './saml-status.js';
 import {
   createIdp,
   createSpFromMetadata,
@@ -117,6 +118,7 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
         validitySeconds: o.metadataValiditySeconds,
       });
 
+    const errorIssuer = { entityId, signing, signatureAlgorithm: o.signatureAlgorithm, now: ctx.now };
     const sendError = (
       res: Response,
       acsUrl: string,
@@ -124,20 +126,7 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
       inResponseTo?: string,
       relay?: string,
     ) => {
-      const xml = buildErrorResponse(
-        {
-          idpEntityId: entityId,
-          acsUrl,
-          ...(inResponseTo && { inResponseTo }),
-          status: e.status,
-          ...(e.subStatus && { subStatus: e.subStatus }),
-          message: e.message,
-          now: ctx.now(),
-        },
-        signing,
-        o.signatureAlgorithm,
-      );
-      res.type('html').send(renderPostForm(acsUrl, xml, relay));
+      res.type('html').send(errorResponseForm(errorIssuer, acsUrl, e, inResponseTo, relay));
     };
     const refusePage = (res: Response, code: string, message: string) => {
       res
@@ -344,22 +333,7 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
         res.type('html').send(renderPostForm(pending.acsUrl, xml, pending.relayState));
       } catch (e) {
         if (e instanceof SamlStatusError) return fail(e);
-        if (e instanceof HubError) {
-          const sub =
-            e.oauthError === 'access_denied'
-              ? STATUS.requestDenied
-              : e.oauthError === 'unmet_authentication_requirements'
-                ? STATUS.noAuthnContext
-                : STATUS.authnFailed;
-          return fail(
-            new SamlStatusError(
-              `ERR_EIDAS_HUB_${e.oauthError}`,
-              STATUS.responder,
-              sub,
-              'authentication did not complete',
-            ),
-          );
-        }
+        if (e instanceof HubError) return fail(hubFailureStatus('ERR_EIDAS_HUB_', e.oauthError));
         ctx.log.error({ err: { name: (e as Error)?.name } }, 'eIDAS response failed');
         return fail(new SamlStatusError('ERR_EIDAS_INTERNAL', STATUS.responder, undefined, 'internal error'));
       }
