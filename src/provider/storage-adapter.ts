@@ -8,7 +8,6 @@
  * under their `grantId` so `revokeByGrantId` can remove them all.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { z } from 'zod';
 import type { Store } from '../storage/store.js';
 
 /** Models whose records carry a grantId and are revoked with their grant. */
@@ -21,18 +20,42 @@ const GRANTABLE = new Set([
   'PreAuthorizedCode',
 ]);
 
+/**
+ * Models that can own a secondary index entry (Session by uid, DeviceCode by user code). Only their upserts and
+ * destroys look at the previous record to drop stale index entries; every other model skips that read.
+ */
+const INDEXED = new Set(['Session', 'DeviceCode']);
+
 const NS_SESSION_UID = 'oidc:index:sessionUid';
 const NS_USER_CODE = 'oidc:index:userCode';
 const NS_GRANT = 'oidc:index:grant';
 const modelNamespace = (model: string): string => `oidc:${model}`;
 
 /** What is stored per record: the payload plus its absolute expiry, so `consume` can keep the TTL. */
-const storedSchema = z.object({
-  payload: z.record(z.string(), z.unknown()),
+interface Stored {
+  payload: Record<string, unknown>;
   /** Epoch ms, or null when the record does not expire. */
-  exp: z.number().nullable(),
-});
-type Stored = z.infer<typeof storedSchema>;
+  exp: number | null;
+}
+
+/**
+ * The shape check of a stored record (on every read, so a plain check rather than a schema library): the
+ * store hands back a fresh JSON copy of what `upsert` wrote; anything else is a corrupted record.
+ */
+function asStored(raw: unknown): Stored {
+  const r = raw as Partial<Stored> | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.payload !== 'object' ||
+    r.payload === null ||
+    Array.isArray(r.payload) ||
+    !(r.exp === null || (typeof r.exp === 'number' && Number.isFinite(r.exp)))
+  ) {
+    throw new TypeError('malformed oidc-provider record in the store');
+  }
+  return r as Stored;
+}
 
 export interface ProviderAdapterOptions {
   /** Milliseconds since the epoch (default Date.now). */
@@ -54,7 +77,7 @@ export function createProviderAdapter(
   const read = async (model: string, id: string): Promise<Stored | undefined> => {
     const raw = await store.get(modelNamespace(model), id);
     if (raw === undefined) return undefined;
-    return storedSchema.parse(raw);
+    return asStored(raw);
   };
 
   /** Drop the uid/userCode index entries that still point at this record. */
@@ -79,8 +102,10 @@ export function createProviderAdapter(
       // oidc-provider may compute a zero or negative lifetime at the edge of expiry; keep such a
       // record briefly rather than fail (the provider checks `exp` itself).
       const ttl = typeof expiresIn === 'number' ? Math.max(1, expiresIn) : undefined;
-      const previous = await read(this.model, id);
-      if (previous) await removeSecondaryIndexes(id, previous.payload);
+      if (INDEXED.has(this.model) || typeof payload.userCode === 'string') {
+        const previous = await read(this.model, id);
+        if (previous) await removeSecondaryIndexes(id, previous.payload);
+      }
 
       if (this.model === 'Session' && typeof payload.uid === 'string') {
         await store.set(NS_SESSION_UID, payload.uid, id, ttl);
@@ -91,7 +116,8 @@ export function createProviderAdapter(
       if (typeof payload.userCode === 'string') {
         await store.set(NS_USER_CODE, payload.userCode, id, ttl);
       }
-      const stored: Stored = { payload: { ...payload }, exp: ttl === undefined ? null : now() + ttl * 1000 };
+      // The store copies the value (JSON), so the payload object itself can be handed over.
+      const stored: Stored = { payload, exp: ttl === undefined ? null : now() + ttl * 1000 };
       await store.set(modelNamespace(this.model), id, stored, ttl);
     }
 
@@ -126,7 +152,7 @@ export function createProviderAdapter(
     }
 
     async destroy(id: string): Promise<void> {
-      const stored = await read(this.model, id);
+      const stored = INDEXED.has(this.model) ? await read(this.model, id) : undefined;
       await store.delete(modelNamespace(this.model), id);
       // The grant set keeps a stale member; revokeByGrantId tolerates records already gone.
       if (stored) await removeSecondaryIndexes(id, stored.payload);
@@ -140,7 +166,7 @@ export function createProviderAdapter(
           const model = member.slice(0, sep);
           const id = member.slice(sep + 1);
           const stored = await store.take(modelNamespace(model), id);
-          if (stored !== undefined) await removeSecondaryIndexes(id, storedSchema.parse(stored).payload);
+          if (stored !== undefined) await removeSecondaryIndexes(id, asStored(stored).payload);
         }),
       );
       await store.delete(NS_GRANT, grantId);
