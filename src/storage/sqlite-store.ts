@@ -1,7 +1,8 @@
 /**
  * Embedded Store on SQLite (better-sqlite3, WAL). The default backend: one file,
  * survives restarts, and several processes may share the file (writes serialise
- * on SQLite's lock; audit appends use BEGIN IMMEDIATE so they still chain).
+ * on SQLite's lock; audit appends run under the write lock so they still chain).
+ * Writes of one event-loop turn are group-committed in one transaction.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,6 +24,8 @@ export interface SqliteStore extends Store {
 }
 
 const PURGE_INTERVAL_MS = 60_000;
+/** Commit functions of this process's open handles (see the group commit in createSqliteStore). */
+const openBatches = new Set<() => void>();
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, exp INTEGER,
@@ -94,6 +97,62 @@ export function createSqliteStore(path: string): SqliteStore {
     purgeSetMeta: db.prepare<[number]>('DELETE FROM set_meta WHERE exp IS NOT NULL AND exp <= ?'),
   };
 
+  // Group commit. Every write of one event-loop turn runs inside one IMMEDIATE transaction, committed by a
+  // setImmediate callback at the end of the turn; each write's promise settles only after that COMMIT (or with
+  // its error), so a caller that awaited a write never acts on an uncommitted one. Under load the writes of
+  // many concurrent requests share a commit instead of paying one each. The statements stay synchronous and
+  // in call order, so reads on this handle see the turn's writes, `take` still hands a row to exactly one
+  // caller, and the audit tail is read and extended under the write lock (savepoints inside the batch).
+  // Reads on this handle may see a write of the current turn before its COMMIT; should that COMMIT fail (an
+  // I/O error), the writer's promise rejects, so the request that made the write fails too.
+  let batch: { waiters: (() => void)[]; fails: ((e: unknown) => void)[]; failed?: unknown } | undefined;
+  const commit = (): void => {
+    const b = batch;
+    if (!b) return;
+    batch = undefined;
+    let error = b.failed;
+    if (error === undefined) {
+      try {
+        if (db.inTransaction) db.exec('COMMIT');
+        else error = new Error('SQLite rolled the batch back');
+      } catch (e) {
+        error = e;
+        try {
+          if (db.inTransaction) db.exec('ROLLBACK');
+        } catch {
+          // the COMMIT error is the one to report
+        }
+      }
+    }
+    if (error === undefined) for (const w of b.waiters) w();
+    else for (const f of b.fails) f(error);
+  };
+  const write = <T>(fn: () => T): Promise<T> => {
+    if (!batch) {
+      // Another handle of this process holding the write lock would make BEGIN IMMEDIATE wait on ourselves.
+      for (const other of openBatches) if (other !== commit) other();
+      db.exec('BEGIN IMMEDIATE');
+      batch = { waiters: [], fails: [] };
+      setImmediate(commit);
+    }
+    const b = batch;
+    if (b.failed !== undefined) return Promise.reject(b.failed);
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      // A failed statement normally undoes only itself; if SQLite rolled the whole transaction back, the
+      // batch's earlier writes are gone and every waiter must hear so.
+      if (!db.inTransaction) b.failed = e;
+      return Promise.reject(e);
+    }
+    return new Promise<T>((resolve, reject) => {
+      b.waiters.push(() => resolve(result));
+      b.fails.push(reject);
+    });
+  };
+  openBatches.add(commit);
+
   const live = (row: ValueRow | undefined, now: number): row is ValueRow =>
     row !== undefined && (row.exp === null || row.exp > now);
 
@@ -146,36 +205,43 @@ export function createSqliteStore(path: string): SqliteStore {
     },
     async set(namespace, key, value, ttlSeconds) {
       const ms = ttlMs(ttlSeconds);
-      const now = Date.now();
-      q.set.run(namespace, key, encodeValue(value), ms === undefined ? null : now + ms);
-      maybePurge(now);
+      const text = encodeValue(value);
+      return write(() => {
+        const now = Date.now();
+        q.set.run(namespace, key, text, ms === undefined ? null : now + ms);
+        maybePurge(now);
+      });
     },
     async setIfAbsent(namespace, key, value, ttlSeconds) {
       const ms = ttlMs(ttlSeconds);
-      const now = Date.now();
-      const won = q.setIfAbsent.run(
-        namespace,
-        key,
-        encodeValue(value),
-        ms === undefined ? null : now + ms,
-        now,
-      );
-      maybePurge(now);
-      return won.changes === 1;
+      const text = encodeValue(value);
+      return write(() => {
+        const now = Date.now();
+        const won = q.setIfAbsent.run(namespace, key, text, ms === undefined ? null : now + ms, now);
+        maybePurge(now);
+        return won.changes === 1;
+      });
     },
     async delete(namespace, key) {
-      db.transaction(() => {
-        q.del.run(namespace, key);
-        deleteSet(namespace, key);
-      })();
+      return write(() =>
+        db.transaction(() => {
+          q.del.run(namespace, key);
+          deleteSet(namespace, key);
+        })(),
+      );
     },
     async take<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
-      const row = q.take.get(namespace, key);
-      return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
+      return write(() => {
+        const row = q.take.get(namespace, key);
+        return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
+      });
     },
     async addToSet(namespace, key, member, ttlSeconds) {
-      addToSet.immediate(namespace, key, member, ttlMs(ttlSeconds));
-      maybePurge(Date.now());
+      const ms = ttlMs(ttlSeconds);
+      return write(() => {
+        addToSet.immediate(namespace, key, member, ms);
+        maybePurge(Date.now());
+      });
     },
     async members(namespace, key) {
       const meta = q.setMeta.get(namespace, key);
@@ -183,7 +249,7 @@ export function createSqliteStore(path: string): SqliteStore {
       return q.members.all(namespace, key).map((r) => r.m);
     },
     async appendAudit(build) {
-      return appendAudit.immediate(build);
+      return write(() => appendAudit.immediate(build));
     },
     async readAudit(fromSeq = 0, limit = -1) {
       return q.readAudit.all(fromSeq, limit).map((r) => auditRecordSchema.parse(r));
@@ -192,11 +258,15 @@ export function createSqliteStore(path: string): SqliteStore {
       db.prepare('SELECT 1').get();
     },
     async close() {
+      commit();
+      openBatches.delete(commit);
       if (db.open) db.close();
     },
     async purgeExpired() {
-      lastPurge = Date.now();
-      return purge.immediate(lastPurge);
+      return write(() => {
+        lastPurge = Date.now();
+        return purge.immediate(lastPurge);
+      });
     },
   };
   return store;

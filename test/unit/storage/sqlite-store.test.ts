@@ -44,6 +44,37 @@ describe('sqlite store', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('group-commits the writes of one turn; each write settles after its commit', async () => {
+    const path = join(dir, 'batch', 'store.db');
+    const a = createSqliteStore(path);
+    const b = createSqliteStore(path);
+    // Writes on both handles in the same turn: the second handle must not wait on the first's open batch.
+    const writes = [
+      a.set('ns', 'k1', 1),
+      a.addToSet('set', 's', 'm1'),
+      b.set('ns', 'k2', 2),
+      a.appendAudit((t) => ({ seq: t.seq, prevHash: t.prevHash, hash: 'h0', body: '{}' })),
+      b.appendAudit((t) => ({ seq: t.seq, prevHash: t.prevHash, hash: 'h1', body: '{}' })),
+    ];
+    // Within the turn, a handle reads its own writes.
+    expect(await a.get('ns', 'k1')).toBe(1);
+    await Promise.all(writes);
+    expect(await b.get('ns', 'k1')).toBe(1);
+    expect(await a.get('ns', 'k2')).toBe(2);
+    expect(await b.members('set', 's')).toEqual(['m1']);
+    expect((await a.readAudit()).map((r) => [r.seq, r.prevHash])).toEqual([
+      [0, '0'.repeat(64)],
+      [1, 'h0'],
+    ]);
+    // A refused write rejects alone; the batch it ran in still commits the others.
+    const ok = a.set('ns', 'k3', 3);
+    const bad = a.appendAudit((t) => ({ seq: t.seq + 5, prevHash: t.prevHash, hash: 'x', body: '{}' }));
+    await expect(bad).rejects.toThrow(/does not continue the tail/);
+    await ok;
+    expect(await b.get('ns', 'k3')).toBe(3);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('purgeExpired removes expired rows only', async () => {
     const store = createSqliteStore(':memory:');
     await store.set('ns', 'gone', 1, 1);
