@@ -60,7 +60,7 @@ export function loaRequirement(
   }
   if (!ask) return undefined;
   const asked = loaRank(ask) >= loaRank(floor) ? ask : floor;
-  if (!ok(asked) && comparison !== 'maximum') return undefined;
+  if (!ok(asked)) return undefined;
   return { ask: asked, accepts: (l) => ok(l) && atLeastFloor(l) };
 }
 

@@ -196,6 +196,18 @@ describe('plain SAML IdP: Single Logout', () => {
       expect(await sessionCount(browser)).toBe(2);
     }, 30_000);
 
+    it('a replayed LogoutRequest ID is refused as such', async () => {
+      const browser = new TestBrowser();
+      const b = await loginIn(browser, spB);
+      const url = await spA.saml().getLogoutUrlAsync(b, '', {});
+      expect((await refusal(browser, url)).codes[1]).toBe(
+        'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal',
+      );
+      const again = await refusal(browser, url);
+      expect(again.codes).toEqual([REQUESTER, DENIED]);
+      expect(again.message).toBe('request ID already used');
+    }, 30_000);
+
     it('a LogoutRequest from an unknown SP gets a 400 page', async () => {
       const browser = new TestBrowser();
       const profile = await loginIn(browser, spA);

@@ -238,6 +238,16 @@ describe('plain SAML IdP: refusals', () => {
     expect(status.codes).toEqual([REQUESTER, 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext']);
   });
 
+  it('IsPassive without a hub session: Responder/NoPassive, no assertion', async () => {
+    const saml = spA.saml({ passive: true });
+    const posted = await samlLogin(await saml.getAuthorizeUrlAsync('', undefined, {}), spA.acsUrl);
+    expect(statusOf(posted.xml).codes).toEqual([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    expect(posted.xml).not.toContain('Assertion');
+  }, 30_000);
+
   it('refuses an ACS URL that is not in the SP metadata', async () => {
     const saml = spA.saml({ callbackUrl: 'https://evil.example/acs' });
     const status = await acsError(await saml.getAuthorizeUrlAsync('', undefined, {}));
