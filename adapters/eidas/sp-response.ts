@@ -19,9 +19,9 @@ import type { OauthErrorCode } from '../../src/core/errors.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { NS, STATUS } from './constants.js';
 import type { NodeMetadata } from './node-metadata.js';
-import { decryptAssertion } from './samlify.js';
 import { validateSamlSchema } from './schema-validator.js';
 import { type DocView, withDoc } from './xml.js';
+import { decryptResponseAssertion } from './xml-encryption.js';
 import { hasSignatureChild, verifyElementSignature, XmlSignatureError } from './xml-signature.js';
 
 export const MAX_RESPONSE_BYTES = 512 * 1024;
@@ -196,7 +196,7 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
   let assertionSigned: boolean;
   if (raw.encrypted === 1) {
     try {
-      assertionDoc = await decryptAssertion(response, x.decryptionKeyPem);
+      assertionDoc = await decryptResponseAssertion(response, x.decryptionKeyPem);
     } catch (e) {
       throw new GatewayError('ERR_SAML_DECRYPT', 'the assertion cannot be decrypted', { cause: e });
     }
