@@ -248,6 +248,44 @@ describe('plain SAML IdP: refusals', () => {
     expect(posted.xml).not.toContain('Assertion');
   }, 30_000);
 
+  it('a denied consent at the hub becomes Responder/RequestDenied', async () => {
+    const saml = spA.saml();
+    const posted = await samlLogin(await saml.getAuthorizeUrlAsync('', undefined, {}), spA.acsUrl, {
+      consent: 'deny',
+    });
+    expect(statusOf(posted.xml).codes).toEqual(['urn:oasis:names:tc:SAML:2.0:status:Responder', DENIED]);
+    await expect(saml.validatePostResponseAsync({ SAMLResponse: posted.SAMLResponse })).rejects.toThrow(
+      /Responder/,
+    );
+  }, 30_000);
+
+  it('refuses a POST request whose signature covers another request wrapped inside it', async () => {
+    const saml = spA.saml({ authnRequestBinding: 'HTTP-POST' });
+    const signed = Buffer.from(
+      postBindingRequest(await saml.getAuthorizeFormAsync('', undefined, {})),
+      'base64',
+    )
+      .toString('utf8')
+      .replace(/^<\?xml[^>]*>/, '');
+    // Outer request with a fresh ID and the same signature; the signed original hidden in Extensions.
+    const outer = signed
+      .replace(/ ID="[^"]+"/, ' ID="_wrapped0123456789"')
+      .replace(
+        /(<\/(\w+:)?Signature>)/,
+        `$1<samlp:Extensions><x:Wrap xmlns:x="urn:example:evil">${signed}</x:Wrap></samlp:Extensions>`,
+      );
+    const page = await new TestBrowser().request(idp.ssoUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ SAMLRequest: Buffer.from(outer).toString('base64') }),
+    });
+    const posted = formToAcs(page, spA.acsUrl);
+    expect(posted, page.body.slice(0, 600)).toBeDefined();
+    expect(statusOf(posted?.xml ?? '')).toEqual({
+      codes: [REQUESTER, DENIED],
+      message: 'message signature invalid',
+    });
+  });
+
   it('refuses an ACS URL that is not in the SP metadata', async () => {
     const saml = spA.saml({ callbackUrl: 'https://evil.example/acs' });
     const status = await acsError(await saml.getAuthorizeUrlAsync('', undefined, {}));
