@@ -10,14 +10,16 @@
  *    pending request, replay in a memory store) of responses built by `idp-ours`;
  *  - `sp-schema-only`: the two schema validations alone (the Response and its decrypted assertion).
  */
+import { loadavg } from 'node:os';
 import samlify from 'samlify';
 import { ATTRNAME_FORMAT_URI, NAMEID_FORMAT, NS } from '../../adapters/eidas/constants.js';
 import { parseNodeMetadata } from '../../adapters/eidas/node-metadata.js';
 import { buildSuccessResponse, newSamlId } from '../../adapters/eidas/response.js';
-import { decryptAssertion, type SamlIdp } from '../../adapters/eidas/samlify.js';
+import type { SamlIdp } from '../../adapters/eidas/samlify.js';
 import { validateSamlSchema } from '../../adapters/eidas/schema-validator.js';
 import { consumeSamlResponse, pendingKey } from '../../adapters/eidas/sp-consume.js';
 import type { ResponseExpectations } from '../../adapters/eidas/sp-response.js';
+import { decryptResponseAssertion } from '../../adapters/eidas/xml-encryption.js';
 import type { AdapterStore } from '../../src/core/adapter.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { ACS, IDP_ENTITY, SP_ENTITY, samlBenchSetup } from './saml-setup.js';
@@ -202,15 +204,20 @@ export const samlGroup = {
       console.log(`saml-${name}: ${perSecond.toFixed(0)} responses/s over ${n} runs${extra}`);
     const on = (name: string) => select(`saml-${name}`);
 
-    // The two IdP cases alternate (raw, ours, raw, ours) so drift in machine load hits both.
+    console.log(
+      `saml: load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} before the run`,
+    );
+    // The two IdP cases alternate (raw, ours, raw, ours, ...) so drift in machine load hits both.
     if (on('idp-raw-samlify') || on('idp-ours')) {
-      const half = seconds / 2;
+      const ROUNDS = 4;
       const sums = { raw: 0, ours: 0, nRaw: 0, nOurs: 0 };
-      for (let round = 0; round < 2; round++) {
-        const r = await rate(half, () => rawResponse(raw, s, newSamlId()));
-        const o = await rate(half, () => ours(newSamlId()));
-        sums.raw += r.perSecond / 2;
-        sums.ours += o.perSecond / 2;
+      for (let round = 0; round < ROUNDS; round++) {
+        const r = await rate(seconds / ROUNDS, () => rawResponse(raw, s, newSamlId()));
+        const o = await rate(seconds / ROUNDS, () => ours(newSamlId()));
+        sums.raw += r.perSecond / ROUNDS;
+        sums.ours += o.perSecond / ROUNDS;
         sums.nRaw += r.n;
         sums.nOurs += o.n;
       }
@@ -246,7 +253,7 @@ export const samlGroup = {
       const decrypted = await Promise.all(
         (await prepare()).map(async (xml) => ({
           xml,
-          assertion: await decryptAssertion(xml, s.spEncryption.keyPem),
+          assertion: await decryptResponseAssertion(xml, s.spEncryption.keyPem),
         })),
       );
       const r = await batchedRate(
@@ -260,5 +267,10 @@ export const samlGroup = {
       const share = results.sp ? ` = ${((100 * results.sp) / r.perSecond).toFixed(0)}% of sp-validate` : '';
       print('sp-schema-only', r.perSecond, r.n, ` (${r.msEach.toFixed(3)} ms each${share})`);
     }
+    console.log(
+      `saml: load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} after the run`,
+    );
   },
 };
