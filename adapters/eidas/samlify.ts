@@ -117,6 +117,25 @@ export async function signEncryptResponse(idp: SamlIdp, sp: SamlSp, responseXml:
   return Buffer.from(out.context, 'base64').toString('utf8');
 }
 
+/** One enveloped signature with `ds` prefix: over the element `referenceXPath`, or the document element. */
+function envelopedSignature(
+  xml: string,
+  key: PemKeyPair,
+  signatureAlgorithm: string,
+  location: { reference: string; action: 'after' | 'before' },
+  referenceXPath?: string,
+): string {
+  return samlify.SamlLib.constructSAMLSignature({
+    rawSamlMessage: xml,
+    ...(referenceXPath ? { referenceTagXPath: referenceXPath } : { isMessageSigned: true }),
+    privateKey: key.keyPem,
+    signingCert: key.certPem.replace(/-----[^-]+-----|\s/g, ''),
+    signatureAlgorithm,
+    isBase64Output: false,
+    signatureConfig: { prefix: 'ds', location },
+  });
+}
+
 /**
  * Enveloped signature over the document element (metadata, error responses), inserted after the child
  * matched by `afterXPath` or as the first child when `afterXPath` is omitted.
@@ -127,21 +146,15 @@ export function signDocument(
   signatureAlgorithm: string,
   afterXPath?: string,
 ): string {
-  return samlify.SamlLib.constructSAMLSignature({
-    rawSamlMessage: xml,
-    isMessageSigned: true,
-    privateKey: key.keyPem,
-    signingCert: key.certPem.replace(/-----[^-]+-----|\s/g, ''),
+  return envelopedSignature(
+    xml,
+    key,
     signatureAlgorithm,
-    isBase64Output: false,
-    signatureConfig: {
-      prefix: 'ds',
-      location: afterXPath
-        ? { reference: afterXPath, action: 'after' }
-        : { reference: '/*/*[1]', action: 'before' },
-    },
-  });
+    afterXPath ? { reference: afterXPath, action: 'after' } : { reference: '/*/*[1]', action: 'before' },
+  );
 }
+
+const RESPONSE_ASSERTION = "/*[local-name(.)='Response']/*[local-name(.)='Assertion']";
 
 /** Enveloped signature over the Response's (single, plaintext) Assertion, placed after its Issuer. */
 export function signAssertionInResponse(
@@ -149,21 +162,13 @@ export function signAssertionInResponse(
   key: PemKeyPair,
   signatureAlgorithm: string,
 ): string {
-  return samlify.SamlLib.constructSAMLSignature({
-    rawSamlMessage: responseXml,
-    referenceTagXPath: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']",
-    privateKey: key.keyPem,
-    signingCert: key.certPem.replace(/-----[^-]+-----|\s/g, ''),
+  return envelopedSignature(
+    responseXml,
+    key,
     signatureAlgorithm,
-    isBase64Output: false,
-    signatureConfig: {
-      prefix: 'ds',
-      location: {
-        reference: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']",
-        action: 'after',
-      },
-    },
-  });
+    { reference: `${RESPONSE_ASSERTION}/*[local-name(.)='Issuer']`, action: 'after' },
+    RESPONSE_ASSERTION,
+  );
 }
 
 /** Replace the Response's single Assertion by an EncryptedAssertion to the SP's metadata encryption key. */

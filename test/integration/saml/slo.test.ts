@@ -10,8 +10,8 @@ import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js'
 import { type Page, TestBrowser } from '../../helpers/browser.js';
 import type { TestGateway } from '../../helpers/gateway.js';
 import { samlLogin, statusOf } from '../eidas/flow.js';
-import { hasXmlsec1, xmlsec1 } from '../eidas/support.js';
-import { bootSamlGateway, makeSp, postedForm, samlIdp, type TestSp } from './support.js';
+import { hasXmlsec1 } from '../eidas/support.js';
+import { bootSamlGateway, makeSp, postedForm, samlIdp, type TestSp, verifyWithXmlsec1 } from './support.js';
 
 const IF_PRESENT = { validateInResponseTo: ValidateInResponseTo.ifPresent };
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -85,16 +85,10 @@ describe('plain SAML IdP: Single Logout', () => {
     expect(result.loggedOut).toBe(true);
     if (hasXmlsec1())
       expect(
-        xmlsec1(
-          [
-            '--verify',
-            '--pubkey-cert-pem',
-            '$DIR/idp.crt',
-            '--id-attr:ID',
-            'urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse',
-          ],
+        verifyWithXmlsec1(
           form?.xml ?? '',
-          { 'idp.crt': idp.keys.certPem },
+          'urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse',
+          idp.keys.certPem,
         ),
       ).toBe('');
     // The SAML session and the hub session are gone: the next login asks for a source again.

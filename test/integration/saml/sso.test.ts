@@ -8,8 +8,8 @@ import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js'
 import { TestBrowser } from '../../helpers/browser.js';
 import type { TestGateway } from '../../helpers/gateway.js';
 import { formToAcs, postBindingRequest, samlLogin, statusOf } from '../eidas/flow.js';
-import { hasXmlsec1, type TestKeyPair, xmlsec1 } from '../eidas/support.js';
-import { bootSamlGateway, type IdpInfo, makeSp, samlIdp, type TestSp } from './support.js';
+import { hasXmlsec1, type TestKeyPair } from '../eidas/support.js';
+import { bootSamlGateway, type IdpInfo, makeSp, samlIdp, type TestSp, verifyWithXmlsec1 } from './support.js';
 
 const REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
 const DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
@@ -68,10 +68,7 @@ const login = async (sp: TestSp, overrides: Parameters<TestSp['saml']>[0] = {}, 
   const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: posted.SAMLResponse });
   return { posted, profile: profile as Record<string, unknown> & NonNullable<typeof profile> };
 };
-const verifyWithXmlsec1 = (xml: string, element: string) =>
-  xmlsec1(['--verify', '--pubkey-cert-pem', '$DIR/idp.crt', '--id-attr:ID', element], xml, {
-    'idp.crt': idp.keys.certPem,
-  });
+const verify = (xml: string, element: string) => verifyWithXmlsec1(xml, element, idp.keys.certPem);
 
 describe('plain SAML IdP: metadata and logins', () => {
   it('publishes signed, schema-valid metadata with SSO and SLO endpoints', async () => {
@@ -88,7 +85,7 @@ describe('plain SAML IdP: metadata and logins', () => {
     // One SP accepts unsigned requests, so the IdP cannot claim to want them all signed.
     expect(xml).toContain('WantAuthnRequestsSigned="false"');
     if (!xmlsecAvailable) return void console.warn('xmlsec1 missing: metadata signature not checked');
-    expect(verifyWithXmlsec1(xml, 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor')).toBe('');
+    expect(verify(xml, 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor')).toBe('');
   });
 
   it('SP A (redirect, signed): encrypted assertion in the saml2-uri profile, accepted by node-saml and xmlsec1', async () => {
@@ -116,8 +113,8 @@ describe('plain SAML IdP: metadata and logins', () => {
     expect(posted.xml).not.toContain('花子');
 
     if (!xmlsecAvailable) return void console.warn('xmlsec1 missing: response not checked by xmlsec1');
-    expect(verifyWithXmlsec1(posted.xml, 'urn:oasis:names:tc:SAML:2.0:protocol:Response')).toBe('');
-    expect(verifyWithXmlsec1(assertion, 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion')).toBe('');
+    expect(verify(posted.xml, 'urn:oasis:names:tc:SAML:2.0:protocol:Response')).toBe('');
+    expect(verify(assertion, 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion')).toBe('');
   }, 30_000);
 
   it('SP B (POST, unsigned request allowed): basic names, plaintext signed assertion, only allowed attributes', async () => {
@@ -141,7 +138,7 @@ describe('plain SAML IdP: metadata and logins', () => {
     expect(posted.xml.match(/<ds:Signature[\s>]/g)?.length).toBe(1);
     expect(() => validateSamlSchema(posted.xml)).not.toThrow();
     if (!xmlsecAvailable) return;
-    expect(verifyWithXmlsec1(posted.xml, 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion')).toBe('');
+    expect(verify(posted.xml, 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion')).toBe('');
   }, 30_000);
 
   it('persistent NameID: stable per SP, different across SPs; transient: new each login', async () => {

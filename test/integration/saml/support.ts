@@ -2,10 +2,10 @@
  * Plain SAML test peers: service providers built on @node-saml/node-saml (independent of samlify), with their
  * own keys and metadata (ACS and SingleLogoutService, HTTP-POST), and helpers for the SLO front channel.
  */
-import { SAML, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { SAML, SamlConfig } from '@node-saml/node-saml';
 import type { Page } from '../../helpers/browser.js';
 import { bootGateway, freePort, type TestGateway } from '../../helpers/gateway.js';
-import { rsaKeyPair, type TestKeyPair } from '../eidas/support.js';
+import { makeConnector, rsaKeyPair, type TestKeyPair, xmlsec1 } from '../eidas/support.js';
 
 export interface IdpInfo {
   ssoUrl: string;
@@ -57,41 +57,26 @@ export interface TestSp {
   saml(overrides?: Partial<SamlConfig>): SAML;
 }
 
+/** A plain SAML SP: the eIDAS test connector's node-saml setup without the eIDAS parts, plus Single Logout. */
 export async function makeSp(idp: IdpInfo, name: string, base: Partial<SamlConfig> = {}): Promise<TestSp> {
-  const signing = await rsaKeyPair(`${name} signing`);
-  const encryption = await rsaKeyPair(`${name} encryption`);
-  const entityId = `https://${name}.sp.example/metadata`;
-  const acsUrl = `https://${name}.sp.example/acs`;
-  const sloUrl = `https://${name}.sp.example/slo`;
-  const config: SamlConfig = {
-    issuer: entityId,
-    callbackUrl: acsUrl,
+  const c = await makeConnector(idp, name);
+  const sloUrl = c.acsUrl.replace(/\/acs$/, '/slo');
+  const plain: Partial<SamlConfig> = {
     logoutCallbackUrl: sloUrl,
-    entryPoint: idp.ssoUrl,
     logoutUrl: idp.sloUrl,
-    idpCert: idp.certPem,
-    idpIssuer: idp.entityId,
-    audience: entityId,
-    privateKey: signing.keyPem,
-    decryptionPvk: encryption.keyPem,
-    signatureAlgorithm: 'sha256',
-    digestAlgorithm: 'sha256',
-    wantAssertionsSigned: true,
-    wantAuthnResponseSigned: true,
     identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     authnContext: ['urn:kakehashi:loa:substantial'],
-    racComparison: 'minimum',
-    validateInResponseTo: ValidateInResponseTo.always,
+    forceAuthn: false,
+    samlAuthnRequestExtensions: undefined,
     ...base,
   };
-  const metadata = new SAML(config).generateServiceProviderMetadata(encryption.certPem, signing.certPem);
   return {
-    entityId,
-    acsUrl,
+    entityId: c.entityId,
+    acsUrl: c.acsUrl,
     sloUrl,
-    signing,
-    metadata,
-    saml: (overrides = {}) => new SAML({ ...config, ...overrides }),
+    signing: c.signing,
+    metadata: c.saml(plain).generateServiceProviderMetadata(c.encryption.certPem, c.signing.certPem),
+    saml: (overrides = {}) => c.saml({ ...plain, ...overrides }),
   };
 }
 
@@ -112,3 +97,9 @@ export function postedForm(
     ...(relay !== undefined && { relayState: relay }),
   };
 }
+
+/** xmlsec1's verdict on the enveloped signature of `element` (namespace:local name), with the IdP certificate. */
+export const verifyWithXmlsec1 = (xml: string, element: string, certPem: string) =>
+  xmlsec1(['--verify', '--pubkey-cert-pem', '$DIR/idp.crt', '--id-attr:ID', element], xml, {
+    'idp.crt': certPem,
+  });
