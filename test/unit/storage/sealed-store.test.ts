@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { base64url, decodeProtectedHeader } from 'jose';
+import { base64url, CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/storage/memory-store.js';
 import { createSealedStore, sealKeyId } from '../../../src/storage/sealed-store.js';
@@ -54,6 +54,32 @@ describe('sealed store', () => {
       for (const secret of ['山田', '太郎', '1980-04-01', '千代田', 'familyName'])
         expect(text).not.toContain(secret);
     }
+  });
+
+  it('writes a standard JWE: jose opens what it seals, and it opens what jose seals', async () => {
+    const sealed = createSealedStore(store, key);
+    await sealed.put('identity', 'i1', person, 60);
+    const raw = await rawOf(store, 'identity', 'i1');
+    const { plaintext, protectedHeader } = await compactDecrypt(raw, key);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual(person);
+    expect(protectedHeader).toMatchObject({ kh_ns: 'identity', kh_key: 'i1' });
+    // A record sealed by jose (as this store did before) opens through a fresh store (no remembered plaintext).
+    const byJose = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(person)))
+      .setProtectedHeader({
+        alg: 'dir',
+        enc: 'A256GCM',
+        kid: sealKeyId(key),
+        kh_ns: 'identity',
+        kh_key: 'i2',
+      })
+      .encrypt(key);
+    await store.set('identity', 'i2', byJose, 60);
+    expect(await createSealedStore(store, key).get('identity', 'i2')).toEqual(person);
+    // Two seals of one value never share an IV or ciphertext.
+    await sealed.put('identity', 'i3', person, 60);
+    const again = await rawOf(store, 'identity', 'i3');
+    expect(again.split('.')[2]).not.toBe(raw.split('.')[2]);
+    expect(again.split('.')[3]).not.toBe(raw.split('.')[3]);
   });
 
   it('refuses a tampered ciphertext, tag or header', async () => {
