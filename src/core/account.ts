@@ -6,7 +6,7 @@
  * it reveals the source's identifier. The canonical identity itself is kept
  * only encrypted (SealedStore) and expires with the grant.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { SealedStore } from './adapter.js';
 import type { CanonicalIdentity } from './identity.js';
 import { parseCanonicalIdentity } from './parse-identity.js';
@@ -25,13 +25,34 @@ export interface IdentityVault {
   forget(accountId: string): Promise<void>;
 }
 
+/** How many accounts' last validated identity the vault remembers (as a digest, never the attributes). */
+const VALIDATED_MAX = 1_024;
+
 export function createIdentityVault(sealed: SealedStore, ttlSeconds: number): IdentityVault {
+  // A login loads the same sealed identity at the authorization resume, the token and the userinfo request.
+  // Each load still opens the sealed record and gets a fresh copy; only the schema check is skipped when the
+  // record's JSON is exactly one that passed the check before (SHA-256 of it, per account).
+  const validated = new Map<string, string>();
+  const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
   return {
     save: (accountId, identity) => sealed.put(NAMESPACE, accountId, identity, ttlSeconds),
     async load(accountId) {
       const value = await sealed.get(NAMESPACE, accountId);
-      return value === undefined ? undefined : parseCanonicalIdentity(value);
+      if (value === undefined) return undefined;
+      const text = digest(JSON.stringify(value));
+      if (validated.get(accountId) === text) return value as CanonicalIdentity;
+      const identity = parseCanonicalIdentity(value);
+      // Remember only when the checked output is the stored JSON itself (no defaults filled in).
+      if (digest(JSON.stringify(identity)) === text) {
+        validated.delete(accountId);
+        if (validated.size >= VALIDATED_MAX) validated.delete(validated.keys().next().value as string);
+        validated.set(accountId, text);
+      }
+      return identity;
     },
-    forget: (accountId) => sealed.delete(NAMESPACE, accountId),
+    forget: async (accountId) => {
+      validated.delete(accountId);
+      await sealed.delete(NAMESPACE, accountId);
+    },
   };
 }
