@@ -1,7 +1,7 @@
 /**
  * The benchmark registry: named cases (a target to start and the workload to
  * drive against it) and suites (an order of cases plus the comparisons and
- * goals to report). Later issues register JPKI verification and SAML cases here.
+ * goals to report). JPKI verification and eIDAS SAML are micro benchmarks (bench/micro.ts), not cases here.
  */
 import { startBareProvider } from './targets/bare-provider.js';
 import { makeBenchClient } from './targets/client.js';
