@@ -43,6 +43,32 @@ export class HubError extends Error {
   }
 }
 
+/**
+ * Hub client metadata of a bridge's internal client: private_key_jwt with the bridge's key, the bridge's
+ * callback, a pairwise `sub` in `sector`, and only `allowedClaims`.
+ */
+export function internalClientMetadata(c: {
+  clientId: string;
+  name: string;
+  callbackUrl: string;
+  publicJwk: JWK;
+  sector: string;
+  allowedClaims: readonly string[];
+  postLogoutRedirectUris?: readonly string[];
+}) {
+  return {
+    client_id: c.clientId,
+    client_name: c.name.slice(0, 255),
+    redirect_uris: [c.callbackUrl],
+    ...(c.postLogoutRedirectUris && { post_logout_redirect_uris: [...c.postLogoutRedirectUris] }),
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [c.publicJwk as Record<string, unknown>] },
+    subject_type: 'pairwise',
+    sector_identifier: c.sector,
+    allowed_claims: [...c.allowedClaims],
+  };
+}
+
 export function createHubClient(issuer: string, redirectUri: string, privateJwk: JWK) {
   const configs = new Map<string, Promise<oidc.Configuration>>();
   const config = (clientId: string) => {

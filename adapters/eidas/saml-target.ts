@@ -12,7 +12,7 @@ import express, { type Request, type Response } from 'express';
 import { defineTargetAdapter } from '../../src/core/adapter.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { BINDING, NAMEID_FORMAT, STATUS } from './constants.js';
-import { createHubClient, HubError, type HubLogin } from './hub-client.js';
+import { createHubClient, HubError, type HubLogin, internalClientMetadata } from './hub-client.js';
 import { inlineOrFile, loadKeyPair } from './material.js';
 import { renderPostForm } from './post-form.js';
 import { SamlStatusError } from './request.js';
@@ -611,17 +611,17 @@ export const samlTarget = defineTargetAdapter<SamlTargetOptions>({
 
     return {
       router,
-      clients: [...sps.values()].map((sp) => ({
-        client_id: sp.clientId,
-        client_name: `SAML: ${sp.meta.entityId}`.slice(0, 255),
-        redirect_uris: [callbackUrl],
-        post_logout_redirect_uris: [sloDoneUrl],
-        token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [key.publicJwk as Record<string, unknown>] },
-        subject_type: 'pairwise',
-        sector_identifier: `urn:kakehashi:saml:${ctx.instanceId}:${createHash('sha256').update(sp.meta.entityId).digest('hex').slice(0, 32)}`,
-        allowed_claims: hubClaimsFor(sp.policy.attributes),
-      })),
+      clients: [...sps.values()].map((sp) =>
+        internalClientMetadata({
+          clientId: sp.clientId,
+          name: `SAML: ${sp.meta.entityId}`,
+          callbackUrl,
+          postLogoutRedirectUris: [sloDoneUrl],
+          publicJwk: key.publicJwk,
+          sector: `urn:kakehashi:saml:${ctx.instanceId}:${createHash('sha256').update(sp.meta.entityId).digest('hex').slice(0, 32)}`,
+          allowedClaims: hubClaimsFor(sp.policy.attributes),
+        }),
+      ),
     };
   },
 });

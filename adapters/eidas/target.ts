@@ -10,7 +10,7 @@ import { GatewayError } from '../../src/core/errors.js';
 import { attributeStatementXml, attributeValues, missingRequired } from './attributes.js';
 import { NAMEID_FORMAT, STATUS } from './constants.js';
 import { canonicalLoaFor, eidasLoaSatisfies, eidasLoaUri } from './eidas-loa.js';
-import { createHubClient, HubError, type HubLogin } from './hub-client.js';
+import { createHubClient, HubError, type HubLogin, internalClientMetadata } from './hub-client.js';
 import { inlineOrFile, loadKeyPair } from './material.js';
 import { buildIdpMetadata } from './metadata.js';
 import { type EidasTargetOptions, eidasTargetOptionsSchema } from './options.js';
@@ -341,24 +341,24 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
 
     return {
       router,
-      clients: [...clientCountry.entries()].map(([clientId, cc]) => ({
-        client_id: clientId,
-        client_name: `eIDAS (${cc})`,
-        redirect_uris: [callbackUrl],
-        token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [key.publicJwk as Record<string, unknown>] },
-        subject_type: 'pairwise',
-        sector_identifier: `urn:kakehashi:eidas:${ctx.instanceId}:${cc}`,
-        allowed_claims: [
-          'family_name',
-          'given_name',
-          'family_name#ja-Latn-JP',
-          'given_name#ja-Latn-JP',
-          'birthdate',
-          'gender',
-          'address',
-        ],
-      })),
+      clients: [...clientCountry.entries()].map(([clientId, cc]) =>
+        internalClientMetadata({
+          clientId,
+          name: `eIDAS (${cc})`,
+          callbackUrl,
+          publicJwk: key.publicJwk,
+          sector: `urn:kakehashi:eidas:${ctx.instanceId}:${cc}`,
+          allowedClaims: [
+            'family_name',
+            'given_name',
+            'family_name#ja-Latn-JP',
+            'given_name#ja-Latn-JP',
+            'birthdate',
+            'gender',
+            'address',
+          ],
+        }),
+      ),
       // PersonIdentifier JP/<CC>/<pairwise>: the hub's pairwise sub for the per-country client, never the source id.
       formatSubject(pairwiseSub, clientId) {
         const cc = clientCountry.get(clientId);
