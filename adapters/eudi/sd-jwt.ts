@@ -90,6 +90,7 @@ export async function unpackDisclosures(
   if (payload._sd_alg !== undefined && payload._sd_alg !== 'sha-256')
     return { ok: false, reason: 'malformed' };
   const digests = new Set<string>();
+  const decoded: Disclosure[] = [];
   for (const e of encoded) {
     let d: Disclosure;
     try {
@@ -103,23 +104,21 @@ export async function unpackDisclosures(
     const h = await d.digest({ hasher: digest, alg: 'sha-256' });
     if (digests.has(h)) return { ok: false, reason: 'duplicate' };
     digests.add(h);
+    decoded.push(d);
   }
   const seen: string[] = [];
   collectDigests(payload, seen);
   if (new Set(seen).size !== seen.length) return { ok: false, reason: 'duplicate' };
   let result: Awaited<ReturnType<typeof unpack>>;
   try {
-    result = await unpack(payload, await decodeAll(encoded), digest);
+    // The decoded disclosures keep their digest: the library does not decode or hash them again.
+    result = await unpack(payload, decoded, digest);
   } catch {
     return { ok: false, reason: 'malformed' };
   }
   const referenced = new Set(Object.values(result.disclosureKeymap));
   for (const h of digests) if (!referenced.has(h)) return { ok: false, reason: 'unreferenced' };
   return { ok: true, claims: result.unpackedObj as Record<string, unknown> };
-}
-
-async function decodeAll(encoded: readonly string[]): Promise<Disclosure[]> {
-  return Promise.all(encoded.map((e) => Disclosure.fromEncode(e, { hasher: digest, alg: 'sha-256' })));
 }
 
 /** Digests in the signed payload (`_sd` entries and `{"...": d}` array elements). */
@@ -146,7 +145,8 @@ export function decompressStatusBits(lst: string, size: number): number[] {
   return Array.from({ length: size }, (_, i) => list.getStatus(i));
 }
 
-/** Status value at `idx` in a status list token (signature checked by the caller). */
-export function statusAt(statusListJwt: string, idx: number): number {
-  return getListFromStatusListJWT(statusListJwt).getStatus(idx);
+/** The decoded list of a status list token, for many lookups (signature checked by the caller). */
+export function statusListOf(statusListJwt: string): (idx: number) => number {
+  const list = getListFromStatusListJWT(statusListJwt);
+  return (idx) => list.getStatus(idx);
 }

@@ -14,7 +14,7 @@ import {
 } from 'jose';
 import { z } from 'zod';
 import { eudiError } from '../errors.js';
-import { sha256b64u, splitPresentation, statusAt, unpackDisclosures } from '../sd-jwt.js';
+import { sha256b64u, splitPresentation, statusListOf, unpackDisclosures } from '../sd-jwt.js';
 import type { ResolvedIssuer, TrustList } from './trust-list.js';
 
 /** Asymmetric algorithms only (HAIP: ES256); `none` and MACs never. */
@@ -162,6 +162,54 @@ const statusPayloadSchema = z
   .object({ sub: z.string(), iat: z.number(), exp: z.number().optional() })
   .loose();
 
+/** A status list token that verified: its signer's trust entry, `sub`, `exp` and the decoded list. */
+interface CheckedStatusList {
+  readonly entry: number;
+  readonly sub: string;
+  readonly exp?: number;
+  readonly at: (idx: number) => number;
+}
+
+/**
+ * Verified status list tokens per trust list, by token: a verifier reuses a fetched list for many
+ * presentations, and decoding a list (thousands of entries) costs more than the rest of a verification.
+ * Expiry and `sub` are checked again on every use; the issuer signature and trust once per token.
+ */
+const checkedLists = new WeakMap<TrustList, Map<string, CheckedStatusList>>();
+const MAX_CHECKED_LISTS = 16;
+
+async function checkStatusToken(token: string, input: VerifyPresentationInput): Promise<CheckedStatusList> {
+  let byToken = checkedLists.get(input.trustList);
+  const hit = byToken?.get(token);
+  if (hit) return hit;
+  const h = jwsAlg(token);
+  if (!allowed(h.alg)) throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE');
+  const signer = await input.trustList.resolve(h.x5c, h.alg, input.nowSeconds).catch((cause: unknown) => {
+    throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE', { cause });
+  });
+  let checked: CheckedStatusList;
+  try {
+    // Signature and type here; `sub` and the time window per use below.
+    const { payload } = await jwtVerify(token, signer.key, {
+      algorithms: [h.alg],
+      typ: 'statuslist+jwt',
+      currentDate: new Date(input.nowSeconds * 1000),
+    });
+    const p = statusPayloadSchema.parse(payload);
+    const list = statusListOf(token);
+    checked = { entry: signer.entry, sub: p.sub, ...(p.exp !== undefined && { exp: p.exp }), at: list };
+  } catch (cause) {
+    throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE', { cause });
+  }
+  if (!byToken) {
+    byToken = new Map();
+    checkedLists.set(input.trustList, byToken);
+  }
+  if (byToken.size >= MAX_CHECKED_LISTS) byToken.delete(byToken.keys().next().value!);
+  byToken.set(token, checked);
+  return checked;
+}
+
 /** Token Status List check; fails closed (no status, no login). The list must be signed by the same trust entry. */
 async function checkStatus(
   ref: { idx: number; uri: string },
@@ -174,22 +222,12 @@ async function checkStatus(
   } catch (cause) {
     throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE', { cause });
   }
-  const h = jwsAlg(token);
-  if (!allowed(h.alg)) throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE');
-  const signer = await input.trustList.resolve(h.x5c, h.alg, input.nowSeconds).catch((cause: unknown) => {
-    throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE', { cause });
-  });
-  if (signer.entry !== issuer.entry) throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE');
+  const list = await checkStatusToken(token, input);
+  if (list.entry !== issuer.entry || list.sub !== ref.uri) throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE');
+  if (list.exp !== undefined && list.exp <= input.nowSeconds) throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE');
   let status: number;
   try {
-    const { payload } = await jwtVerify(token, signer.key, {
-      algorithms: [h.alg],
-      typ: 'statuslist+jwt',
-      subject: ref.uri,
-      currentDate: new Date(input.nowSeconds * 1000),
-    });
-    statusPayloadSchema.parse(payload);
-    status = statusAt(token, ref.idx);
+    status = list.at(ref.idx);
   } catch (cause) {
     throw eudiError('ERR_EUDI_STATUS_UNAVAILABLE', { cause });
   }
