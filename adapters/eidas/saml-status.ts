@@ -2,6 +2,7 @@
  * Refusals of the SAML IdP targets (eIDAS and plain SAML) as what the SP receives: a signed error Response in
  * an HTTP-POST form to an ACS from metadata, and the SAML status for a hub (OAuth) error.
  */
+import type { Response } from 'express';
 import { STATUS } from './constants.js';
 import { renderPostForm } from './post-form.js';
 import { SamlStatusError } from './request.js';
@@ -38,6 +39,13 @@ export function errorResponseForm(
   );
   return renderPostForm(acsUrl, xml, relayState);
 }
+
+/** `sendError(res, acsUrl, e, inResponseTo?, relayState?)`: answer with the error form. */
+export const errorSender =
+  (idp: ErrorIssuer) =>
+  (res: Response, acsUrl: string, e: SamlStatusError, inResponseTo?: string, relayState?: string): void => {
+    res.type('html').send(errorResponseForm(idp, acsUrl, e, inResponseTo, relayState));
+  };
 
 const NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
 const NEEDS_INTERACTION: readonly string[] = ['login_required', 'consent_required', 'interaction_required'];

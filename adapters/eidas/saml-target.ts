@@ -48,7 +48,7 @@ import {
 } from './saml-outbound.js';
 import { createSessions, type Participant } from './saml-sessions.js';
 import { defaultAcs, parseSpMetadata, type SpMetadata } from './saml-sp-metadata.js';
-import { errorResponseForm, hubFailureStatus } from './saml-status.js';
+import { errorSender, hubFailureStatus } from './saml-status.js';
 import { createIdp, createSpFromMetadata, type SamlSp } from './samlify.js';
 import { escapeXml } from './xml.js';
 
@@ -170,16 +170,12 @@ export const samlTarget = defineTargetAdapter<SamlTargetOptions>({
         1,
         o.requestMaxAgeSeconds + 2 * o.clockSkewSeconds,
       );
-    const errorIssuer = { entityId, signing, signatureAlgorithm: o.signatureAlgorithm, now: ctx.now };
-    const sendError = (
-      res: Response,
-      acsUrl: string,
-      e: SamlStatusError,
-      inResponseTo?: string,
-      relay?: string,
-    ) => {
-      res.type('html').send(errorResponseForm(errorIssuer, acsUrl, e, inResponseTo, relay));
-    };
+    const sendError = errorSender({
+      entityId,
+      signing,
+      signatureAlgorithm: o.signatureAlgorithm,
+      now: ctx.now,
+    });
     const refuse = (res: Response, code: string, message: string): void =>
       page(res, 400, 'SAML request refused', `<p>${escapeXml(code)}: ${escapeXml(message)}</p>`);
 

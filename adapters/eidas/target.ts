@@ -17,7 +17,7 @@ import { type EidasTargetOptions, eidasTargetOptionsSchema } from './options.js'
 import { renderPostForm } from './post-form.js';
 import { type CheckedAuthnRequest, checkAuthnRequest, SamlStatusError } from './request.js';
 import { buildSuccessResponse } from './response.js';
-import { errorResponseForm, hubFailureStatus } from './saml-status.js';
+import { errorSender, hubFailureStatus } from './saml-status.js';
 import {
   createIdp,
   createSpFromMetadata,
@@ -118,16 +118,12 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
         validitySeconds: o.metadataValiditySeconds,
       });
 
-    const errorIssuer = { entityId, signing, signatureAlgorithm: o.signatureAlgorithm, now: ctx.now };
-    const sendError = (
-      res: Response,
-      acsUrl: string,
-      e: SamlStatusError,
-      inResponseTo?: string,
-      relay?: string,
-    ) => {
-      res.type('html').send(errorResponseForm(errorIssuer, acsUrl, e, inResponseTo, relay));
-    };
+    const sendError = errorSender({
+      entityId,
+      signing,
+      signatureAlgorithm: o.signatureAlgorithm,
+      now: ctx.now,
+    });
     const refusePage = (res: Response, code: string, message: string) => {
       res
         .status(400)
