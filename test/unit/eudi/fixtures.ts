@@ -1,13 +1,13 @@
 /** Shared fixtures for the EUDI tests: a JPKI-style identity, an issuer with its test chain, holder keys. */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { AdapterStore } from '../../../src/core/adapter.js';
-import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
-import { createMemoryStore } from '../../../src/storage/memory-store.js';
 import {
   createIssuerSigner,
   createTestIssuerChain,
   type IssuerSigner,
 } from '../../../adapters/eudi/issuer/issuer-key.js';
+import type { AdapterStore } from '../../../src/core/adapter.js';
+import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
+import { createMemoryStore } from '../../../src/storage/memory-store.js';
 
 export const ISSUER = 'https://issuer.kakehashi.test';
 

@@ -2,13 +2,13 @@ import { X509Certificate } from '@peculiar/x509';
 import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
-import { decodeJwt, decodeProtectedHeader, importX509, jwtVerify, SignJWT, importJWK } from 'jose';
+import { decodeJwt, decodeProtectedHeader, importJWK, importX509, jwtVerify, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
 import { verifyKeyProof } from '../../../adapters/eudi/issuer/key-proof.js';
 import { createStatusList } from '../../../adapters/eudi/issuer/status-list.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import { ISSUER, adapterStore, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+import { adapterStore, ISSUER, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
 
 const STATUS_URI = `${ISSUER}/status/1`;
 let issuer: TestIssuer;

@@ -9,7 +9,7 @@ import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { identityFromPresentation } from '../../../adapters/eudi/verifier/to-identity.js';
 import { createTrustList, type TrustList } from '../../../adapters/eudi/verifier/trust-list.js';
 import { verifyPresentation } from '../../../adapters/eudi/verifier/verify-presentation.js';
-import { ISSUER, adapterStore, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+import { adapterStore, ISSUER, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
 
 const AUD = 'x509_san_dns:gateway.kakehashi.test';
 const NONCE = 'request-nonce-1';
@@ -23,7 +23,7 @@ let status: StatusListService;
 let trust: TrustList;
 let credential: string;
 
-async function issue(o: { idx?: number; nowSeconds?: number; by?: TestIssuer } = {}) {
+async function issue(o: { idx?: number; nowSeconds?: number; by?: TestIssuer; statusUri?: string } = {}) {
   const idx = o.idx ?? (await status.allocate(`cred-${Math.random()}`, 86_400));
   const { credential: c } = await issuePidCredential({
     identity: jpkiIdentity(),
@@ -34,7 +34,7 @@ async function issue(o: { idx?: number; nowSeconds?: number; by?: TestIssuer } =
     issuingAuthority: 'Kakehashi test issuer',
     issuingCountry: 'JP',
     validitySeconds: 86_400,
-    status: { uri: status.uri, idx },
+    status: { uri: o.statusUri ?? status.uri, idx },
     nowSeconds: o.nowSeconds ?? now(),
   });
   return c;
@@ -246,5 +246,28 @@ describe('verifyPresentation', () => {
         vcts: [JP_PID_STYLE_VCT],
       }),
     ).rejects.toMatchObject({ code: 'ERR_EUDI_STATUS_UNAVAILABLE' });
+  });
+
+  it('rechecks a status list it decoded before: expired, or for another list URI, fails closed', async () => {
+    const token = await status.token(issuer.signer); // exp = iat + 2 x ttl (600 s)
+    const input = (presentation: string, nowSeconds: number) => ({
+      presentation,
+      trustList: trust,
+      nonce: NONCE,
+      audience: AUD,
+      nowSeconds,
+      fetchStatusList: async () => token,
+      vcts: [JP_PID_STYLE_VCT],
+      kbMaxAgeSeconds: 3600,
+    });
+    const p = await present(credential);
+    await expect(verifyPresentation(input(p, now()))).resolves.toBeDefined();
+    await expect(verifyPresentation(input(p, now() + 700))).rejects.toMatchObject({
+      code: 'ERR_EUDI_STATUS_UNAVAILABLE',
+    });
+    const elsewhere = await present(await issue({ statusUri: `${ISSUER}/status/2` }));
+    await expect(verifyPresentation(input(elsewhere, now()))).rejects.toMatchObject({
+      code: 'ERR_EUDI_STATUS_UNAVAILABLE',
+    });
   });
 });
