@@ -4,6 +4,7 @@
  * Each group (one module under bench/micro/) runs its named cases and prints one line per case.
  */
 import { parseArgs } from 'node:util';
+import { eudiGroup } from './micro/eudi.js';
 import { jpkiGroup } from './micro/jpki-verify.js';
 import { samlGroup } from './micro/saml.js';
 
@@ -19,5 +20,5 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const select = (name: string) => !values.only || name.includes(values.only);
 
-const groups: MicroGroup[] = [jpkiGroup, samlGroup];
+const groups: MicroGroup[] = [jpkiGroup, samlGroup, eudiGroup];
 for (const group of groups) await group.run(seconds, select);
