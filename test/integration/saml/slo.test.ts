@@ -5,6 +5,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { ValidateInResponseTo } from '@node-saml/node-saml';
+import { signSamlPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js';
 import { type Page, TestBrowser } from '../../helpers/browser.js';
@@ -48,9 +49,12 @@ async function loginIn(browser: TestBrowser, sp: TestSp) {
   return profile;
 }
 
-/** Confirm the hub's RP-initiated logout page, then follow to whatever the gateway sends next. */
+/**
+ * Confirm the hub's RP-initiated logout page (or submit its auto-posting form when the browser has no hub
+ * session), then follow to whatever the gateway sends next.
+ */
 async function confirmHubLogout(browser: TestBrowser, page: Page): Promise<Page> {
-  expect(page.body, page.body.slice(0, 600)).toContain('op.logoutForm');
+  expect(page.body, page.body.slice(0, 600)).toContain('/session/end/confirm');
   return browser.submit(page, '/session/end/confirm', { logout: 'yes' });
 }
 
@@ -72,6 +76,7 @@ describe('plain SAML IdP: Single Logout', () => {
       inflateRawSync(Buffer.from(new URL(url).searchParams.get('SAMLRequest') ?? '', 'base64')).toString(),
     )?.[1];
     const hubPage = await browser.follow(url);
+    expect(hubPage.body).toContain('op.logoutForm'); // the hub asks before ending its session
     const done = await confirmHubLogout(browser, hubPage);
     const form = postedForm(done, spA.sloUrl);
     expect(form, done.body.slice(0, 600)).toBeDefined();
@@ -147,6 +152,31 @@ describe('plain SAML IdP: Single Logout', () => {
     expect(
       (await spA.saml(IF_PRESENT).validatePostResponseAsync({ SAMLResponse: toA?.value ?? '' })).loggedOut,
     ).toBe(true);
+  }, 30_000);
+
+  it('SP-initiated by HTTP-POST from another site (no gateway cookie): the session is found by NameID', async () => {
+    const browser = new TestBrowser();
+    const profile = await loginIn(browser, spA);
+    const redirect = new URL(await spA.saml({ privateKey: undefined }).getLogoutUrlAsync(profile, '', {}));
+    const unsigned = inflateRawSync(
+      Buffer.from(redirect.searchParams.get('SAMLRequest') ?? '', 'base64'),
+    ).toString();
+    const signed = signSamlPost(unsigned, '/*[local-name(.)="LogoutRequest"]', {
+      privateKey: spA.signing.keyPem,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+    });
+    // A cross-site POST carries no SameSite=Lax cookie: a fresh cookie jar stands for it.
+    const crossSite = new TestBrowser();
+    const hub = await crossSite.follow(
+      await crossSite.request(idp.sloUrl, {
+        method: 'POST',
+        body: new URLSearchParams({ SAMLRequest: Buffer.from(signed).toString('base64') }),
+      }),
+    );
+    const done = await confirmHubLogout(crossSite, hub);
+    expect(statusOf(postedForm(done, spA.sloUrl)?.xml ?? '').codes).toEqual([SUCCESS]);
+    expect(await sessionCount(browser)).toBe(0);
   }, 30_000);
 
   describe('forged logout messages are refused and the session stays', () => {
