@@ -245,6 +245,19 @@ describe('plain SAML IdP: refusals', () => {
     expect(posted.xml).not.toContain('Assertion');
   }, 30_000);
 
+  it('a delivered level outside the request (maximum low, the demo source gives substantial) is NoAuthnContext', async () => {
+    const saml = spA.saml({ authnContext: ['urn:kakehashi:loa:low'], racComparison: 'maximum' });
+    const posted = await samlLogin(await saml.getAuthorizeUrlAsync('', undefined, {}), spA.acsUrl);
+    expect(statusOf(posted.xml)).toEqual({
+      codes: [
+        'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+      ],
+      message: 'level of assurance not met',
+    });
+    expect(posted.xml).not.toContain('Assertion');
+  }, 30_000);
+
   it('a denied consent at the hub becomes Responder/RequestDenied', async () => {
     const saml = spA.saml();
     const posted = await samlLogin(await saml.getAuthorizeUrlAsync('', undefined, {}), spA.acsUrl, {
