@@ -4,7 +4,7 @@
  * user consents, and oidc-provider resumes the authorization request.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import type Provider from 'oidc-provider';
+import type { InteractionResults, default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ClientConfig } from '../../config/schema.js';
 import { accountIdFor, type IdentityVault } from '../core/account.js';
@@ -93,6 +93,37 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     return d;
   };
 
+  /**
+   * What oidc-provider's interactionResult/interactionFinished do (v9: store the result in the interaction,
+   * merged with the last submission unless told otherwise or an error, keep its expiry, answer 303 to
+   * `returnTo`), on the interaction this request already loaded. They would read the cookie and load the
+   * interaction (and its session) once more per call; the request already checked both through `detailsOf`.
+   */
+  const saveResult = async (
+    req: Request,
+    res: Response,
+    result: InteractionResults,
+    { mergeWithLastSubmission }: { mergeWithLastSubmission: boolean },
+  ): Promise<string> => {
+    const details = await detailsOf(req, res);
+    details.result =
+      mergeWithLastSubmission && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+    await details.persist();
+    return details.returnTo;
+  };
+  const finishInteraction = async (
+    req: Request,
+    res: Response,
+    result: InteractionResults,
+    options: { mergeWithLastSubmission: boolean },
+  ): Promise<void> => {
+    const returnTo = await saveResult(req, res, result, options);
+    res.statusCode = 303;
+    res.setHeader('Location', returnTo);
+    res.setHeader('Content-Length', '0');
+    res.end();
+  };
+
   const control: InteractionControl = {
     async current(req, res) {
       try {
@@ -146,10 +177,10 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       // the consent page now, saving the round trip through the authorization endpoint. With an existing grant
       // oidc-provider decides (it may need no consent at all).
       if (details.grantId) {
-        await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+        await finishInteraction(req, res, { login }, { mergeWithLastSubmission: false });
         return;
       }
-      await provider.interactionResult(req, res, { login }, { mergeWithLastSubmission: false });
+      await saveResult(req, res, { login }, { mergeWithLastSubmission: false });
       sendConsentPage(req, res, details, identity);
     },
     async fail(req, res, error) {
@@ -168,7 +199,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
           .send(renderErrorPage(deps.defaultLocale, { error: error.oauth, description: error.message }));
         return;
       }
-      await provider.interactionFinished(
+      await finishInteraction(
         req,
         res,
         { error: error.oauth, error_description: error.message },
@@ -311,7 +342,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         client: clientId,
         interaction: details.uid,
       });
-      await provider.interactionFinished(
+      await finishInteraction(
         req,
         res,
         { error: 'access_denied', error_description: 'the user did not consent' },
@@ -347,7 +378,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     const result = pendingLogin
       ? { ...details.lastSubmission, ...details.result, consent: { grantId } }
       : { consent: { grantId } };
-    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: !pendingLogin });
+    await finishInteraction(req, res, result, { mergeWithLastSubmission: !pendingLogin });
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
@@ -359,7 +390,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       interaction: details.uid,
       client: String(details.params.client_id ?? ''),
     });
-    await provider.interactionFinished(
+    await finishInteraction(
       req,
       res,
       { error: 'access_denied', error_description: 'the user cancelled' },
