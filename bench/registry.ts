@@ -53,6 +53,12 @@ export const cases: Readonly<Record<string, BenchCase>> = {
     description: 'as gateway-login, with the in-memory store instead of SQLite (diagnostic)',
     start: async () => startGateway(await makeBenchClient(), { store: 'memory' }),
   },
+  'gateway-jpki-login': {
+    name: 'gateway-jpki-login',
+    description:
+      'full login with a virtual My Number Card (JPKI challenge signed by the card client, both certificates, OCSP, basic four, acr high), consent, code, token, userinfo',
+    start: async () => startGateway(await makeBenchClient(), { source: 'jpki' }),
+  },
   'bare-oidc-login': {
     name: 'bare-oidc-login',
     description: 'full login against bare oidc-provider, in-memory adapter, auto-approving interaction',
@@ -65,6 +71,15 @@ export const suites: Readonly<Record<string, Suite>> = {
     description: 'Gateway core (issue "Gateway core"): gateway vs bare oidc-provider',
     sequence: ['gateway-login', 'bare-oidc-login', 'gateway-login'],
     comparisons: [{ subject: 'gateway-login', baseline: 'bare-oidc-login', minRatio: 0.8, maxP99Ms: 100 }],
+  },
+  'jpki-login': {
+    description:
+      'JPKI source (issue "JPKI source"): the full card login within the core goal vs bare oidc-provider',
+    sequence: ['gateway-jpki-login', 'bare-oidc-login', 'gateway-jpki-login', 'gateway-login'],
+    comparisons: [
+      { subject: 'gateway-jpki-login', baseline: 'bare-oidc-login', minRatio: 0.8, maxP99Ms: 100 },
+      { subject: 'gateway-jpki-login', baseline: 'gateway-login' },
+    ],
   },
   'gateway-breakdown': {
     description: 'Where the gateway/bare gap comes from: SQLite vs memory store, and the extra UI pages',

@@ -1,13 +1,22 @@
 /**
  * The gateway as deployed for a single node: SQLite store in a fresh data dir,
- * generated keys, the demo source (a login page, a sign-in form, a consent
- * page, a sealed identity, audit records), logging off.
+ * generated keys, one source (the demo source by default, or JPKI with a test
+ * PKI, a real OCSP responder on loopback and virtual cards), a consent page, a
+ * sealed identity, audit records, logging off.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import {
+  createTestPki,
+  issueCard,
+  type RevocationServer,
+  saveCard,
+  startRevocationServer,
+  TEST_HOLDERS,
+} from '../../adapters/jpki/pki/index.js';
 import { createGateway } from '../../src/app.js';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
@@ -23,6 +32,42 @@ export interface GatewayTargetOptions {
    * signs in) -> consent -> code -> token -> userinfo. 'pages' adds the source picker and the demo sign-in page.
    */
   flow?: 'direct' | 'pages';
+  /**
+   * 'jpki': the only source is JPKI; each login is answered by a virtual card (authentication and signing
+   * certificates, the basic four attributes, acr high) checked against a real OCSP responder, whose answers
+   * the gateway caches until nextUpdate.
+   */
+  source?: 'demo' | 'jpki';
+}
+
+const JPKI_CARDS = 8;
+
+/** A test PKI with its OCSP/CRL/platform server on loopback and saved virtual cards in `dir`. */
+async function jpkiFixture(dir: string) {
+  const pki = await createTestPki();
+  const server: RevocationServer = await startRevocationServer(pki);
+  const cardDirs: string[] = [];
+  for (let i = 0; i < JPKI_CARDS; i++) {
+    const card = await issueCard(pki, TEST_HOLDERS[i % TEST_HOLDERS.length]!, {
+      ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
+    });
+    server.linkCertificates({ auth: card.auth.certificate, sign: card.sign.certificate });
+    const cardDir = join(dir, 'cards', card.id);
+    await saveCard(card, cardDir);
+    cardDirs.push(cardDir);
+  }
+  const source = {
+    adapter: 'jpki',
+    name: 'jpki',
+    options: {
+      authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
+      signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
+      policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
+      revocation: { kind: 'ocsp' },
+      linkage: { url: server.platformStatusUrl },
+    },
+  };
+  return { server, cardDirs, source };
 }
 
 export async function startGateway(
@@ -34,6 +79,7 @@ export async function startGateway(
   const server = createServer();
   const port = await listenEphemeral(server);
   const issuer = `http://127.0.0.1:${port}`;
+  const jpki = options.source === 'jpki' ? await jpkiFixture(dataDir) : undefined;
   const checked = loadConfigObject(
     {
       issuer,
@@ -43,7 +89,11 @@ export async function startGateway(
       store: { kind: 'sqlite' },
       keys: { source: 'generate' },
       sources: [
-        { adapter: 'demo', name: 'demo', options: { loa: 'substantial', confirm: options.flow === 'pages' } },
+        jpki?.source ?? {
+          adapter: 'demo',
+          name: 'demo',
+          options: { loa: 'substantial', confirm: options.flow === 'pages' },
+        },
       ],
       ui: { autoSelectSingleSource: options.flow !== 'pages' },
       clients: [client.metadata],
@@ -58,19 +108,27 @@ export async function startGateway(
     ...(store && { store }),
   });
   server.on('request', gateway.app);
+  const login = {
+    issuer,
+    clientId: client.clientId,
+    redirectUri: BENCH_REDIRECT_URI,
+    privateJwk: client.privateJwk,
+    scope: BENCH_SCOPE,
+    expectClaim: 'family_name',
+  };
   return {
-    workload: {
-      kind: 'oidc-login',
-      issuer,
-      clientId: client.clientId,
-      redirectUri: BENCH_REDIRECT_URI,
-      privateJwk: client.privateJwk,
-      scope: BENCH_SCOPE,
-      expectClaim: 'family_name',
-    },
+    workload: jpki
+      ? {
+          ...login,
+          kind: 'jpki-login',
+          cardDirs: jpki.cardDirs,
+          params: { acr_values: 'urn:kakehashi:loa:high' },
+        }
+      : { ...login, kind: 'oidc-login' },
     async close() {
       await closeServer(server);
       await gateway.close();
+      await jpki?.server.close();
       await store?.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

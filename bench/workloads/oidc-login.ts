@@ -1,9 +1,11 @@
 /**
  * One full OpenID Connect login as a confidential RP would do it: authorization
  * request (PKCE S256, state, nonce) -> the provider's pages -> code -> token
- * (private_key_jwt) with ID token validation -> UserInfo.
+ * (private_key_jwt) with ID token validation -> UserInfo. How the user gets
+ * through the provider's pages is a parameter (`browse`): forms by default,
+ * a card client for JPKI (jpki-login.ts).
  */
-import { type JWK, importJWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { UserAgent } from '../http-client.js';
 
@@ -16,9 +18,19 @@ export interface OidcLoginSpec {
   scope: string;
   /** A claim UserInfo must return (a check that the flow really completed). */
   expectClaim: string;
+  /** Extra authorization request parameters (e.g. acr_values). */
+  params?: Record<string, string>;
 }
 
-export async function oidcLoginWorkload(spec: OidcLoginSpec): Promise<() => Promise<void>> {
+/** Takes the user from the authorization URL to the redirect back to the RP; returns that callback URL. */
+export type Browse = (ua: UserAgent, authorizationUrl: string, redirectUri: string) => Promise<URL>;
+
+const browseForms: Browse = (ua, url, redirectUri) => ua.browseTo(url, redirectUri);
+
+export async function oidcLoginWorkload(
+  spec: Omit<OidcLoginSpec, 'kind'>,
+  browse: Browse = browseForms,
+): Promise<() => Promise<void>> {
   const key = (await importJWK(spec.privateJwk, 'ES256')) as CryptoKey;
   const config = await oidc.discovery(
     new URL(spec.issuer),
@@ -38,8 +50,9 @@ export async function oidcLoginWorkload(spec: OidcLoginSpec): Promise<() => Prom
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...spec.params,
     });
-    const callback = await new UserAgent().browseTo(url.href, spec.redirectUri);
+    const callback = await browse(new UserAgent(), url.href, spec.redirectUri);
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,
