@@ -205,6 +205,12 @@ async function credentialIdOf(c: string): Promise<string> {
   throw new Error('credential id not found in the audit log');
 }
 
+function rootPemFile(): string {
+  const file = join(dataDir, 'issuer-test-root.pem');
+  writeFileSync(file, rootPem);
+  return file;
+}
+
 let firstPresentation: { req: VpRequest; presentation: string } | undefined;
 
 beforeAll(async () => {
@@ -227,7 +233,8 @@ beforeAll(async () => {
   gw = await boot([
     { adapter: 'demo', name: 'demo', options: { loa: 'high' } },
     walletSource('wallet', [rootPem]),
-    walletSource('wallet-plain', [rootPem], { responseMode: 'direct_post' }),
+    // The same anchor as a PEM file path.
+    walletSource('wallet-plain', [rootPemFile()], { responseMode: 'direct_post' }),
   ]);
   wallet = new TestWallet(issuer, WALLET, WALLET_CB);
 }, 60_000);
@@ -472,6 +479,43 @@ describe('OpenID4VP verifier source over HTTP', () => {
       }),
     ).toBe(0);
     expect(lines.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start with an unreadable or non-CA anchor, or an x5c that does not certify the verifier key', async () => {
+    const create = (options: Record<string, unknown>) =>
+      createGateway(
+        loadConfigObject(
+          {
+            issuer: 'http://127.0.0.1:1',
+            dataDir: join(dataDir, `bad-${Math.random().toString(36).slice(2)}`),
+            devMode: true,
+            keys: { source: 'generate' },
+            sources: [{ adapter: 'eudi-wallet', name: 'wallet', options }],
+            log: { level: 'silent' },
+          },
+          {},
+        ),
+        { env: {}, log: pino({ level: 'silent' }) },
+      );
+    const trusted = (anchors: string[]) => [
+      { name: 'some-issuer', anchors, vcts: [JP_PID_STYLE_VCT], loa: 'high' },
+    ];
+    await expect(create({ trustedIssuers: trusted([join(dataDir, 'missing.pem')]) })).rejects.toMatchObject({
+      code: 'ERR_EUDI_CONFIG',
+      message: 'trusted issuer some-issuer: an anchor file cannot be read',
+    });
+    const leaf = await testIssuer('Leaf only');
+    const leafPem = `-----BEGIN CERTIFICATE-----\n${leaf.signer.x5c[0]}\n-----END CERTIFICATE-----`;
+    await expect(create({ trustedIssuers: trusted([leafPem]) })).rejects.toMatchObject({
+      code: 'ERR_EUDI_CONFIG',
+      message: 'trusted issuer some-issuer: an anchor is not a CA certificate',
+    });
+    await expect(
+      create({ trustedIssuers: trusted([rootPem]), x5c: [...leaf.signer.x5c] }),
+    ).rejects.toMatchObject({
+      code: 'ERR_EUDI_CONFIG',
+      message: expect.stringContaining('options.x5c'),
+    });
   });
 
   it('logs and the plain store carry no personal attributes', async () => {
