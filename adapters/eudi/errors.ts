@@ -33,6 +33,7 @@ export const EUDI_ERRORS = {
   ERR_EUDI_RESPONSE_INVALID: 'the wallet response could not be decrypted or read',
   ERR_EUDI_RESPONSE_TOO_LARGE: 'the wallet response is too large',
   ERR_EUDI_WALLET_DECLINED: 'the wallet declined the presentation request',
+  ERR_EUDI_RESPONSE_CODE: 'the login must be finished in the browser the wallet returned to',
   ERR_EUDI_INTERNAL: 'the presentation could not be processed',
   // Issuance (OpenID4VCI issuer).
   ERR_EUDI_PROOF_INVALID: 'the key proof is invalid',

@@ -8,7 +8,7 @@
  * Transactions (nonce, ephemeral decryption key) and results live in the sealed store; the plain store holds
  * only the state of a transaction.
  */
-import { createHash, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
+import { createHash, X509Certificate as NodeX509, randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { JWK } from 'jose';
 import { z } from 'zod';
@@ -41,6 +41,8 @@ const statusSchema = z
     uid: z.string(),
     exp: z.number(),
     code: z.string().optional(),
+    /** Same-device flow: SHA-256 of the response code the wallet's redirect brings back (OpenID4VP §13.3). */
+    codeHash: z.string().optional(),
   })
   .strict();
 type Status = z.infer<typeof statusSchema>;
@@ -51,6 +53,9 @@ const MAX_BODY = 64 * 1024;
 const STATUS_FETCH_TIMEOUT_MS = 5000;
 const X5C_KEY = 'verifier:x5c';
 const DAY_MS = 86_400_000;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+const SAME_DEVICE = 'same-device';
 
 const codeOf = (code: string | undefined): EudiErrorCode =>
   (code && Object.hasOwn(EUDI_ERRORS, code) ? code : 'ERR_EUDI_INTERNAL') as EudiErrorCode;
@@ -172,6 +177,9 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
       res.set('cache-control', 'no-store');
       if (!tx.success) return sendError(res, 'ERR_EUDI_REPLAY');
       if (nowSeconds() > tx.data.exp) return sendError(res, 'ERR_EUDI_REQUEST_EXPIRED');
+      // The same-device link asks with ?flow=same-device: the answer then carries a redirect with a response code.
+      if (req.query.flow === SAME_DEVICE)
+        await ctx.store.set(`vp:flow:${id}`, SAME_DEVICE, o.requestTtlSeconds + 60);
       res.type('application/oauth-authz-req+jwt').send(
         await signRequestObject({
           clientId,
@@ -226,6 +234,18 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
           nowSeconds: nowSeconds(),
         });
         await ctx.sealed.put(RESULT, id, identity, 300);
+        if ((await ctx.store.get(`vp:flow:${id}`)) === SAME_DEVICE) {
+          // Only the browser the wallet redirects to can finish: a session fixed by someone else cannot.
+          const responseCode = randomBytes(24).toString('base64url');
+          await setStatus(id, {
+            state: 'done',
+            uid: tx.uid,
+            exp: tx.exp,
+            codeHash: sha256(responseCode).toString('base64url'),
+          });
+          res.json({ redirect_uri: `${urls(id).finishUrl}?response_code=${responseCode}` });
+          return;
+        }
         await setStatus(id, { state: 'done', uid: tx.uid, exp: tx.exp });
         res.json({});
       } catch (e) {
@@ -250,7 +270,8 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
       const status = await readStatus(String(req.params.id));
       res.set('cache-control', 'no-store');
       if (!status) return sendError(res, 'ERR_EUDI_REPLAY');
-      res.json({ state: status.state });
+      // Same-device: the wallet sends the browser to /finish with the response code; the page stops polling.
+      res.json({ state: status.codeHash && status.state === 'done' ? 'wallet-redirect' : status.state });
     });
 
     router.get('/finish/:id', async (req, res) => {
@@ -262,6 +283,13 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
       if (status.state === 'pending') return res.redirect(303, `${ctx.baseUrl}/wait/${id}`);
       // The status stays until it expires: a late or replayed response to this id is then recognised and audited.
       if (status.state === 'failed') return ctx.interactions.fail(req, res, eudiError(codeOf(status.code)));
+      if (status.codeHash) {
+        const given =
+          typeof req.query.response_code === 'string' ? sha256(req.query.response_code) : undefined;
+        const expected = Buffer.from(status.codeHash, 'base64url');
+        if (!given || given.length !== expected.length || !timingSafeEqual(given, expected))
+          return ctx.interactions.fail(req, res, eudiError('ERR_EUDI_RESPONSE_CODE'));
+      }
       const identity = await ctx.sealed.take<CanonicalIdentity>(RESULT, id);
       if (!identity) return ctx.interactions.fail(req, res, eudiError('ERR_EUDI_REPLAY'));
       await ctx.interactions.finish(req, res, parseCanonicalIdentity(identity));
@@ -277,6 +305,7 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
           await renderWalletPage({
             locale,
             requestUri: `openid4vp://?client_id=${encodeURIComponent(clientId)}&request_uri=${encodeURIComponent(u.requestUrl)}`,
+            sameDeviceUri: `openid4vp://?client_id=${encodeURIComponent(clientId)}&request_uri=${encodeURIComponent(`${u.requestUrl}?flow=${SAME_DEVICE}`)}`,
             statusUrl: u.statusUrl,
             finishUrl: u.finishUrl,
             expiresAt: exp,

@@ -113,7 +113,11 @@ interface Started {
 const atRp = (u: string) => u.startsWith(REDIRECT);
 
 /** The RP redirects to the hub, the user picks the wallet source; the wallet reads the QR/link and fetches the request. */
-async function start(source = 'wallet', params: Record<string, string> = BASIC): Promise<Started> {
+async function start(
+  source = 'wallet',
+  params: Record<string, string> = BASIC,
+  flow: 'cross-device' | 'same-device' = 'cross-device',
+): Promise<Started> {
   const auditFrom = (await gw.store.readAudit(0)).length;
   const c = await discover(issuer, rp);
   const verifier = oidc.randomPKCECodeVerifier();
@@ -133,7 +137,7 @@ async function start(source = 'wallet', params: Record<string, string> = BASIC):
   expect(login.body).toContain(`data-source="${source}"`);
   const page = await browser.submit(login, `/source/${source}`, {}, atRp);
   expect(page.status).toBe(200);
-  const req = await fetchVpRequest(page.body);
+  const req = await fetchVpRequest(page.body, flow);
   return { c, verifier, state, nonce, browser, page: page.body, req, source, auditFrom };
 }
 
@@ -271,7 +275,8 @@ describe('OpenID4VP verifier source over HTTP', () => {
     const s = await start();
     // The waiting page: a QR code and the same-device link carry the same openid4vp:// request.
     expect(s.page).toContain('<svg');
-    expect(s.page).toMatch(/href="openid4vp:\/\/\?client_id=x509_hash%3A/);
+    expect(s.page).toMatch(/data-request="openid4vp:\/\/\?client_id=x509_hash%3A/);
+    expect(s.page).toMatch(/href="openid4vp:\/\/\?client_id=x509_hash%3A[^"]+flow%3Dsame-device"/);
     expect(s.req.client_id).toMatch(/^x509_hash:[A-Za-z0-9_-]{43}$/);
     // The generated TEST verifier certificate persists: the client id survives a restart.
     expect(s.req.client_id).toBe(clientIdBeforeRestart);
@@ -329,6 +334,37 @@ describe('OpenID4VP verifier source over HTTP', () => {
     const { claims, info } = await tokens(s, await finish(s));
     expect(claims.acr).toBe(HIGH);
     expect(Object.keys(info)).toEqual(['sub']);
+  });
+
+  it('same-device: the wallet answer redirects the browser back with a response code; without it the login fails', async () => {
+    const cred = await credential();
+    const s = await start('wallet', BASIC, 'same-device');
+    const answered = await answer(wallet, s.req, cred);
+    expect(answered.status).toBe(200);
+    const redirect = (answered.body as { redirect_uri?: string }).redirect_uri;
+    expect(redirect).toMatch(
+      new RegExp(`^${issuer}/a/wallet/finish/${s.req.state}\\?response_code=[A-Za-z0-9_-]{32}$`),
+    );
+    // The waiting page stops polling: the browser comes back through the wallet's redirect.
+    const status = await s.browser.request(`${issuer}/a/wallet/status/${s.req.state}`);
+    expect(JSON.parse(status.body)).toEqual({ state: 'wallet-redirect' });
+    let page = await s.browser.follow(redirect!, atRp);
+    if (page.body.includes('/consent'))
+      page = await s.browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+    const { claims } = await tokens(s, new URL(page.url));
+    expect(claims.acr).toBe(HIGH);
+
+    // A browser arriving without the code (the session of whoever sent the link) cannot finish.
+    const fixed = await start('wallet', BASIC, 'same-device');
+    expect((await answer(wallet, fixed.req, cred)).status).toBe(200);
+    const callbackUrl = new URL(
+      (await fixed.browser.follow(`${issuer}/a/wallet/finish/${fixed.req.state}`, atRp)).url,
+    );
+    expect(callbackUrl.searchParams.get('error')).toBe('access_denied');
+    expect(callbackUrl.searchParams.get('error_description')).toBe(EUDI_ERRORS.ERR_EUDI_RESPONSE_CODE);
+    expect(await refusals(fixed.auditFrom)).toContainEqual(
+      expect.objectContaining({ reason: 'ERR_EUDI_RESPONSE_CODE', client: rp.clientId }),
+    );
   });
 
   it('refuses a second POST to the same response_uri (replay), and audits it', async () => {

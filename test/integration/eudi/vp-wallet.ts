@@ -37,10 +37,17 @@ const requestSchema = z
   .loose();
 export type VpRequest = z.infer<typeof requestSchema>;
 
-/** Resolve the `openid4vp://` link on the verifier's waiting page into a checked request. */
-export async function fetchVpRequest(pageBody: string): Promise<VpRequest> {
-  const href = /id="vp-link" href="([^"]+)"/.exec(pageBody)?.[1]?.replace(/&amp;/g, '&');
-  if (!href) throw new Error('no openid4vp link on the page');
+/**
+ * Resolve the `openid4vp://` request on the verifier's waiting page into a checked request: the QR code's
+ * (cross-device; the page carries its text in `data-request`) or the same-device link's.
+ */
+export async function fetchVpRequest(
+  pageBody: string,
+  flow: 'cross-device' | 'same-device' = 'cross-device',
+): Promise<VpRequest> {
+  const pattern = flow === 'same-device' ? /id="vp-link" href="([^"]+)"/ : /data-request="([^"]+)"/;
+  const href = pattern.exec(pageBody)?.[1]?.replace(/&amp;/g, '&');
+  if (!href) throw new Error(`no openid4vp ${flow} request on the page`);
   const link = new URL(href);
   const res = await fetch(link.searchParams.get('request_uri')!);
   if (!res.ok) throw new Error(`request_uri: ${res.status}`);
