@@ -141,7 +141,10 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
       })();
       if (statusCache.size > 64) statusCache.clear();
       statusCache.set(uri, { token, until: ctx.now() + o.statusListCacheSeconds * 1000 });
-      token.catch(() => statusCache.delete(uri));
+      // A failed fetch is not reused (and never evicts a newer entry).
+      token.catch(() => {
+        if (statusCache.get(uri)?.token === token) statusCache.delete(uri);
+      });
       return token;
     };
     const urls = (id: string) => ({
