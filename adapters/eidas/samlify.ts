@@ -2,13 +2,13 @@
  * The only module that imports samlify (2.13.x: past CVE-2025-47949 and GHSA-34r5-q4jw-r36m; its xml-crypto is
  * 6.3.x, past CVE-2025-29774/29775 and CVE-2024-32962). It installs the schema validator samlify requires and
  * wraps the few operations we use: verifying inbound AuthnRequests (both bindings), signing and encrypting
- * responses, signing metadata and verifying/decrypting inbound responses on the SP side.
+ * responses and signing metadata. The SP side decrypts with xml-encryption directly (xml-encryption.ts) and
+ * verifies signatures with xml-crypto (xml-signature.ts).
  *
  * samlify leaves some checks to the caller (audience, InResponseTo, which element a signature covers); the
  * callers in request.ts and sp-response.ts do them.
  */
 
-import { createPrivateKey } from 'node:crypto';
 import type { IdentityProviderInstance, ServiceProviderInstance } from 'samlify';
 import samlify from 'samlify';
 import { ALG, BINDING } from './constants.js';
@@ -197,26 +197,6 @@ export async function rawSamlifyResponse(idp: SamlIdp, sp: SamlSp, inResponseTo:
     true,
   );
   return out.context;
-}
-
-const decryptors = new Map<string, SamlSp>();
-
-/**
- * Decrypt the single `/Response/EncryptedAssertion` with our encryption key (XML-Enc via samlify's
- * xml-encryption: AES-GCM/CBC data, RSA-OAEP key transport). Returns the plaintext assertion XML.
- * The caller has already checked that exactly one EncryptedAssertion exists and where.
- */
-export async function decryptAssertion(responseXml: string, keyPem: string): Promise<string> {
-  let sp = decryptors.get(keyPem);
-  if (!sp) {
-    // samlify hands encPrivateKey unchanged to xml-encryption's crypto.privateDecrypt, which also takes a
-    // KeyObject: the key is parsed once here instead of from PEM on every response (~0.5 ms with OpenSSL 3).
-    const encPrivateKey = createPrivateKey(keyPem) as unknown as string;
-    sp = samlify.ServiceProvider({ entityID: 'urn:kakehashi:decryptor', encPrivateKey });
-    decryptors.set(keyPem, sp);
-  }
-  const [, assertion] = await samlify.SamlLib.decryptAssertion(sp, responseXml);
-  return assertion;
 }
 
 export const samlifyUtility = {
