@@ -4,7 +4,7 @@
  */
 import QRCode from 'qrcode';
 import type { Locale } from '../../../src/core/adapter.js';
-import { html, page, raw } from '../../../src/interaction/views/html.js';
+import { html, page, raw, scriptJson } from '../../../src/interaction/views/html.js';
 
 const TEXT = {
   ja: {
@@ -34,13 +34,6 @@ export interface WalletPageInput {
   readonly statusUrl: string;
   readonly finishUrl: string;
   readonly expiresAt: number;
-}
-
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 export async function renderWalletPage(input: WalletPageInput): Promise<string> {

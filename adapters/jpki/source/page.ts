@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import type { Locale } from '../../../src/core/adapter.js';
-import { html, page, raw } from '../../../src/interaction/views/html.js';
+import { html, page, raw, scriptJson } from '../../../src/interaction/views/html.js';
 
 const TEXT = {
   ja: {
@@ -44,14 +44,6 @@ export interface WaitingPageInput {
   signing: boolean;
   /** Dev mode only: URL that plays the virtual card. */
   demoPlayUrl?: string;
-}
-
-/** A JSON literal safe inside an inline <script>. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 export async function renderWaitingPage(input: WaitingPageInput): Promise<string> {

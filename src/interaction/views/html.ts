@@ -13,6 +13,14 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
+/** A JSON literal safe inside an inline <script> (no `</script>`, no JS line separators). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
 /** A string already escaped/assembled from escaped parts. */
 export interface SafeHtml {
   readonly __html: string;
