@@ -1,6 +1,6 @@
 /**
  * The issuer's moving parts put together: signer + x5c, status list, and "issue for this hub account".
- * `openid4vciFeature` (provider-feature.ts) calls `issueFor`; the status route serves `statusToken`;
+ * `openid4vciFeature` (provider-feature.ts) calls `issueFor`; the status route serves `statusToken(n)`;
  * the CLI/API revokes with `revoke`. Benchmarks call `issueFor` directly (bench/).
  */
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,8 @@ export interface CredentialService {
   /** Issue for the hub account behind an access token; returns the credential and its random id. */
   issueFor(accountId: string, holderJwk: JWK): Promise<{ credential: string; credentialId: string }>;
   revoke(credentialId: string): Promise<boolean>;
-  statusToken(): Promise<string>;
+  /** The signed token of status list n; undefined when there is no such list (never created, or retired). */
+  statusToken(list: number): Promise<string | undefined>;
 }
 
 export async function createCredentialService(
@@ -57,7 +58,7 @@ export async function createCredentialService(
   const status = createStatusList({
     store: ctx.store,
     size: o.statusListSize,
-    uri: `${ctx.baseUrl}/status/1`,
+    baseUri: `${ctx.baseUrl}/status`,
     ttlSeconds: o.statusListTtlSeconds,
     now: ctx.now,
   });
@@ -72,7 +73,7 @@ export async function createCredentialService(
       if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
         throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });
       const credentialId = randomUUID();
-      const idx = await status.allocate(credentialId, validitySeconds);
+      const { uri, idx } = await status.allocate(credentialId, validitySeconds);
       const { credential } = await issuePidCredential({
         identity,
         holderJwk,
@@ -82,7 +83,7 @@ export async function createCredentialService(
         issuingAuthority: o.issuingAuthority,
         issuingCountry: o.issuingCountry,
         validitySeconds,
-        status: { uri: status.uri, idx },
+        status: { uri, idx },
         nowSeconds: Math.floor(ctx.now() / 1000),
       });
       await ctx.audit({
@@ -97,6 +98,6 @@ export async function createCredentialService(
       if (done) await ctx.audit({ type: 'credential.revoked', detail: { credential: credentialId } });
       return done;
     },
-    statusToken: () => status.token(signer),
+    statusToken: (list) => status.token(signer, list),
   };
 }

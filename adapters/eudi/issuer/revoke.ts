@@ -1,7 +1,8 @@
 /**
  * Offline revocation for the CLI (`kakehashi credential revoke <id>`): flips the credential's bit in the
- * issuer instance's status list record in the shared store; the running issuer serves the new list on the
- * next status list request. Credential ids are in the `credential.issued` audit events.
+ * status list it was issued in (`/status/<n>`), in the issuer instance's records in the shared store; the
+ * running issuer serves the new list on the next status list request. Credential ids are in the
+ * `credential.issued` audit events.
  */
 import type { AdapterStore } from '../../../src/core/adapter.js';
 import type { Store } from '../../../src/storage/store.js';
@@ -30,7 +31,7 @@ export async function revokeCredential(
   const list = createStatusList({
     store: instanceStore(store, entry.name),
     size: o.statusListSize,
-    uri: '',
+    baseUri: '',
     ttlSeconds: o.statusListTtlSeconds,
     now: Date.now,
   });

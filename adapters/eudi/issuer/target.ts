@@ -3,7 +3,7 @@
  * `openid4vci` feature serves `/.well-known/openid-credential-issuer`, the nonce endpoint (`/challenge`),
  * the credential endpoint (`/credential`, audience-bound access tokens through a resource server of this
  * target) and the pre-authorized code grant; this target adds the PID-style SD-JWT VC, the status list
- * (`GET <base>/status/1`), the offer page (`GET <base>/offer`) and the wallet clients.
+ * (`GET <base>/status/<n>`, n = 1, 2, …), the offer page (`GET <base>/offer`) and the wallet clients.
  */
 import { createHash } from 'node:crypto';
 import express from 'express';
@@ -78,11 +78,23 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
     ];
 
     const router = express.Router();
-    router.get('/status/1', async (_req, res) => {
+    router.get('/status/:list', async (req, res) => {
+      const n = /^[1-9][0-9]{0,8}$/.test(req.params.list) ? Number(req.params.list) : 0;
+      const token = n ? await service.statusToken(n) : undefined;
+      if (!token) {
+        res
+          .status(404)
+          .set('cache-control', 'no-store')
+          .json({
+            error: 'not_found',
+            error_description: `no status list ${JSON.stringify(req.params.list)} at this issuer`,
+          });
+        return;
+      }
       res
         .set('cache-control', `max-age=${Math.min(60, o.statusListTtlSeconds)}`)
         .type('application/statuslist+jwt')
-        .send(await service.statusToken());
+        .send(token);
     });
     // Development: the generated TEST root, for a verifier's trust list (production configures a real chain).
     if (ctx.devMode && service.testRootPem) {

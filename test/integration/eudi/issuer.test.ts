@@ -1,11 +1,13 @@
 /**
  * OpenID4VCI 1.0 over HTTP against a real gateway: issuer metadata, authorization code flow (PKCE + DPoP)
  * through the hub, pre-authorized code flow with a transaction code from the offer page, proof and token
- * forgeries, and revocation seen by an independent verifier (@sd-jwt/sd-jwt-vc) through the status list.
+ * forgeries, and revocation seen by an independent verifier (@sd-jwt/sd-jwt-vc) through the status list,
+ * including rollover to a second status list.
  */
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PID_CONFIGURATION_ID } from '../../../adapters/eudi/issuer/provider-feature.js';
@@ -51,16 +53,49 @@ async function offer(): Promise<{ uri: string; txCode: string }> {
   return { uri: href!, txCode: txCode! };
 }
 
-async function credentialIdOf(credential: string): Promise<string> {
-  const idx = (decodeJwt(credential.split('~')[0]!) as { status: { status_list: { idx: number } } }).status
-    .status_list.idx;
-  const records = await gw.gateway.store.readAudit(0);
+/** The credential's status list entry: its list number (from the URI), index and URI. */
+function statusOf(credential: string): { list: number; idx: number; uri: string } {
+  const { idx, uri } = (
+    decodeJwt(credential.split('~')[0]!) as { status: { status_list: { idx: number; uri: string } } }
+  ).status.status_list;
+  return { list: Number(/\/status\/(\d+)$/.exec(uri)?.[1]), idx, uri };
+}
+
+async function credentialIdOf(credential: string, g: TestGateway = gw): Promise<string> {
+  const { list, idx } = statusOf(credential);
+  const records = await g.gateway.store.readAudit(0);
   const ids = records
     .map((r) => JSON.parse(r.body) as { type?: string; detail?: { credential?: string } })
     .filter((e) => e.type === 'credential.issued')
     .map((e) => String(e.detail?.credential));
-  for (const id of ids) if ((await gw.gateway.store.get('a:eudi', `status:cred:${id}`)) === idx) return id;
+  for (const id of ids)
+    if (
+      (await g.gateway.store.get('a:eudi', `status:cred:${id}`)) === idx &&
+      ((await g.gateway.store.get('a:eudi', `status:cred-list:${id}`)) ?? 1) === list
+    )
+      return id;
   throw new Error('credential id not found in the audit log');
+}
+
+/** `kakehashi credential revoke <id>` against the gateway's data directory. */
+async function cliRevoke(g: TestGateway, id: string, target = issuerTarget()) {
+  const configFile = join(g.dataDir, 'cli.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      issuer: g.issuer,
+      dataDir: g.dataDir,
+      devMode: true,
+      keys: { source: 'generate' },
+      targets: [target],
+    }),
+  );
+  const lines: string[] = [];
+  return runCli(
+    ['credential', 'revoke', id, '--config', configFile],
+    (l) => lines.push(l),
+    (l) => lines.push(l),
+  );
 }
 
 describe('OpenID4VCI issuer over HTTP', () => {
@@ -147,25 +182,75 @@ describe('OpenID4VCI issuer over HTTP', () => {
     const verifier = await independentVerifier(credential);
     await verifier.verify(credential);
     const id = await credentialIdOf(credential);
-    const configFile = join(gw.dataDir, 'cli.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        issuer: gw.issuer,
-        dataDir: gw.dataDir,
-        devMode: true,
-        keys: { source: 'generate' },
-        targets: [issuerTarget()],
-      }),
-    );
-    const lines: string[] = [];
-    expect(
-      await runCli(
-        ['credential', 'revoke', id, '--config', configFile],
-        (l) => lines.push(l),
-        (l) => lines.push(l),
-      ),
-    ).toBe(0);
+    expect(await cliRevoke(gw, id)).toBe(0);
     await expect(verifier.verify(credential)).rejects.toThrow(/Status is not valid/);
+  });
+
+  it('answers 404 with a JSON error for a status list that does not exist', async () => {
+    for (const path of ['status/2', 'status/0', 'status/abc', 'status/99999999999']) {
+      const res = await fetch(`${gw.issuer}/a/eudi/${path}`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toMatchObject({ error: 'not_found' });
+    }
+    const one = await fetch(`${gw.issuer}/a/eudi/status/1`);
+    expect(one.status).toBe(200);
+    expect(one.headers.get('content-type')).toMatch(/^application\/statuslist\+jwt/);
+  });
+});
+
+describe('several status lists over HTTP (statusListSize 16)', () => {
+  const small = issuerTarget({ statusListSize: 16 });
+  let g: TestGateway;
+  let w: TestWallet;
+  beforeAll(async () => {
+    g = await bootGateway({
+      config: {
+        sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
+        targets: [small],
+      },
+    });
+    w = new TestWallet(g.issuer, WALLET, WALLET_CB);
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it('rolls over to list 2; revocations in list 1 and list 2 each show in their own token and to the independent verifier', async () => {
+    const token = await w.authorize('jp_pid_style', new TestBrowser());
+    const credentials: string[] = [];
+    for (let i = 0; i < 20; i++) credentials.push(await w.obtain(token, PID_CONFIGURATION_ID));
+    const entries = credentials.map(statusOf);
+    expect(entries[0]!.list).toBe(1);
+    expect(entries.filter((e) => e.list === 1).length).toBeLessThanOrEqual(16);
+    expect(new Set(entries.map((e) => `${e.list}:${e.idx}`)).size).toBe(entries.length);
+    for (const e of entries) expect(e.uri).toBe(`${g.issuer}/a/eudi/status/${e.list}`);
+    const inOne = credentials.filter((_, i) => entries[i]!.list === 1);
+    const inTwo = credentials.filter((_, i) => entries[i]!.list === 2);
+    expect(inTwo.length).toBeGreaterThanOrEqual(2);
+
+    const verifier = await independentVerifier(credentials[0]!);
+    for (const c of [inOne[0]!, inTwo[0]!, inTwo[1]!]) await verifier.verify(c);
+    expect(await cliRevoke(g, await credentialIdOf(inOne[0]!, g), small)).toBe(0);
+    expect(await cliRevoke(g, await credentialIdOf(inTwo[0]!, g), small)).toBe(0);
+    await expect(verifier.verify(inOne[0]!)).rejects.toThrow(/Status is not valid/);
+    await expect(verifier.verify(inTwo[0]!)).rejects.toThrow(/Status is not valid/);
+    await expect(verifier.verify(inOne[1]!)).resolves.toBeDefined();
+    await expect(verifier.verify(inTwo[1]!)).resolves.toBeDefined();
+
+    // Each token carries only its own list's revocation.
+    const bitsOf = async (n: number) =>
+      getListFromStatusListJWT(await (await fetch(`${g.issuer}/a/eudi/status/${n}`)).text());
+    const [one, two] = await Promise.all([bitsOf(1), bitsOf(2)]);
+    const a = statusOf(inOne[0]!);
+    const b = statusOf(inTwo[0]!);
+    expect(one.getStatus(a.idx)).toBe(1);
+    expect(two.getStatus(b.idx)).toBe(1);
+    for (const e of entries.filter((x) => x.list === 1 && x.idx !== a.idx))
+      expect(one.getStatus(e.idx)).toBe(0);
+    for (const e of entries.filter((x) => x.list === 2 && x.idx !== b.idx))
+      expect(two.getStatus(e.idx)).toBe(0);
+    const last = Math.max(...entries.map((e) => e.list));
+    expect((await fetch(`${g.issuer}/a/eudi/status/${last + 1}`)).status).toBe(404);
   });
 });

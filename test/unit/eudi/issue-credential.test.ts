@@ -202,8 +202,8 @@ describe('status list', () => {
       ttlSeconds: 300,
       now: Date.now,
     });
-    const a = await list.allocate('cred-a', 3600);
-    const b = await list.allocate('cred-b', 3600);
+    const { idx: a } = await list.allocate('cred-a', 3600);
+    const { idx: b } = await list.allocate('cred-b', 3600);
     expect(a).not.toBe(b);
     expect(await list.revoke('cred-a')).toBe(true);
     expect(await list.revoke('unknown')).toBe(false);

@@ -24,7 +24,7 @@ let trust: TrustList;
 let credential: string;
 
 async function issue(o: { idx?: number; nowSeconds?: number; by?: TestIssuer; statusUri?: string } = {}) {
-  const idx = o.idx ?? (await status.allocate(`cred-${Math.random()}`, 86_400));
+  const idx = o.idx ?? (await status.allocate(`cred-${Math.random()}`, 86_400)).idx;
   const { credential: c } = await issuePidCredential({
     identity: jpkiIdentity(),
     holderJwk: holder.publicJwk,
@@ -223,7 +223,7 @@ describe('verifyPresentation', () => {
 
   it('refuses a credential revoked in the status list', async () => {
     const id = 'cred-to-revoke';
-    const idx = await status.allocate(id, 86_400);
+    const { idx } = await status.allocate(id, 86_400);
     const c = await issue({ idx });
     await expect(verify(await present(c))).resolves.toBeDefined();
     expect(await status.revoke(id)).toBe(true);
