@@ -23,10 +23,15 @@ describe('identity vault', () => {
     first!.person.birthDate = '2000-01-01';
     expect((await vault.load('acc'))?.person.birthDate).toBe('1980-04-01');
     // A different record under the same account is checked again, and refused when invalid.
-    await sealed.put('identity', 'acc', {
-      ...identity,
-      authentication: { ...identity.authentication, amr: [] },
-    });
+    await sealed.put(
+      'identity',
+      'acc',
+      {
+        ...identity,
+        authentication: { ...identity.authentication, amr: [] },
+      },
+      60,
+    );
     await expect(vault.load('acc')).rejects.toMatchObject({ code: 'ERR_IDENTITY_INVALID' });
     await vault.forget('acc');
     expect(await vault.load('acc')).toBeUndefined();
