@@ -81,7 +81,7 @@ async function fixture(): Promise<Fixture> {
   const status = createStatusList({
     store: adapterStore(),
     size: 16_384,
-    uri: `${ISSUER}/status/1`,
+    baseUri: `${ISSUER}/status`,
     ttlSeconds: 3600,
     now: Date.now,
   });

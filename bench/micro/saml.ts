@@ -162,6 +162,8 @@ async function batchedRate<T>(
 export const samlGroup = {
   name: 'saml',
   async run(seconds: number, select: (caseName: string) => boolean): Promise<void> {
+    if (!['idp-raw-samlify', 'idp-ours', 'sp-validate', 'sp-schema-only'].some((n) => select(`saml-${n}`)))
+      return;
     const s = await samlBenchSetup();
     const raw = rawIdp(s);
     const results: Record<string, number> = {};

@@ -32,9 +32,7 @@ export interface StatusListOptions {
   /** Number of entries (bits) of each list; at least 16 k keeps a herd for privacy. */
   readonly size: number;
   /** Absolute URL the lists are served under: list n is `<baseUri>/<n>` (the token's `sub`). */
-  readonly baseUri?: string;
-  /** @deprecated The URI of list 1, ending in `/1` (callers from before several lists); use `baseUri`. */
-  readonly uri?: string;
+  readonly baseUri: string;
   /** Seconds relying parties may cache the token (`ttl`); its lifetime (`exp`) is twice that. */
   readonly ttlSeconds: number;
   readonly now: () => number;
@@ -103,8 +101,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createStatusList(o: StatusListOptions): StatusListService {
   const s = o.store;
   const emptyLst = packStatusBits(new Uint8Array(Math.ceil(o.size / 8)));
-  const base = o.baseUri ?? o.uri?.replace(/\/1$/, '') ?? '';
-  const uriOf = (n: number) => `${base}/${n}`;
+  const uriOf = (n: number) => `${o.baseUri}/${n}`;
 
   // This instance's view of the current list and of the collisions seen in it.
   let local = 0;

@@ -198,7 +198,7 @@ describe('status list', () => {
     const list = createStatusList({
       store: adapterStore(),
       size: 1024,
-      uri: STATUS_URI,
+      baseUri: `${ISSUER}/status`,
       ttlSeconds: 300,
       now: Date.now,
     });

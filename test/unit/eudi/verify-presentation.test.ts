@@ -106,7 +106,7 @@ beforeAll(async () => {
   status = createStatusList({
     store: adapterStore(),
     size: 4096,
-    uri: `${ISSUER}/status/1`,
+    baseUri: `${ISSUER}/status`,
     ttlSeconds: 300,
     now: Date.now,
   });
