@@ -26,7 +26,7 @@ export const issuerOptionsSchema = z
       .default('JP'),
     minLoa: loaSchema.default('high').describe('Identities below this level get no credential.'),
     validityDays: z.number().int().min(1).max(3650).default(365),
-    statusListSize: z.number().int().min(16).max(1_048_576).default(16_384),
+    statusListSize: z.number().int().min(16).max(1_048_576).default(32_768),
     statusListTtlSeconds: z.number().int().min(10).max(86_400).default(300),
     x5c: z
       .array(z.string().min(1))
