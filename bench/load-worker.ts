@@ -30,6 +30,8 @@ async function phase(seconds: number, record: boolean) {
 }
 
 await phase(input.warmupSeconds, false);
+// The main thread starts its server-CPU clock here (see load.ts).
+parentPort?.postMessage({ phase: 'measure' });
 const m = await phase(input.seconds, true);
 const latenciesMs = Float64Array.from(m.latencies).sort();
 const result: LoadResult = {

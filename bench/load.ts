@@ -4,6 +4,7 @@
  * not share the event loop of the server under test, which stays on the main
  * thread. One process, two threads.
  */
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { WorkloadSpec } from './workloads/index.js';
 
@@ -20,6 +21,22 @@ export interface LoadResult {
   elapsedMs: number;
   /** Per-iteration latency of successful iterations, ms, sorted ascending. */
   latenciesMs: Float64Array;
+  /**
+   * CPU time (user + system) of the main thread, the server under test, during the measured phase, ms.
+   * Less sensitive to other load on the machine than flows/s. Linux only (/proc/thread-self); else undefined.
+   */
+  serverCpuMs?: number;
+}
+
+/** CPU time of the calling thread in ms, from /proc/thread-self/stat (utime + stime, USER_HZ 100). */
+function threadCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ');
+    const ticks = Number(fields?.[11]) + Number(fields?.[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface WorkerInput extends LoadOptions {
@@ -34,8 +51,17 @@ export function runLoad(spec: WorkloadSpec, options: LoadOptions): Promise<LoadR
   const input: WorkerInput = { ...options, spec };
   return new Promise((resolve, reject) => {
     const worker = new Worker(bootstrap, { eval: true, workerData: input });
-    worker.once('message', (result: LoadResult) => {
-      resolve(result);
+    let cpuAtStart: number | undefined;
+    worker.on('message', (message: LoadResult | { phase: 'measure' }) => {
+      if ('phase' in message) {
+        cpuAtStart = threadCpuMs();
+        return;
+      }
+      const cpuAtEnd = threadCpuMs();
+      resolve({
+        ...message,
+        ...(cpuAtStart !== undefined && cpuAtEnd !== undefined && { serverCpuMs: cpuAtEnd - cpuAtStart }),
+      });
       void worker.terminate();
     });
     worker.once('error', reject);

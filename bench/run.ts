@@ -14,8 +14,8 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load.js';
-import { type Comparison, DEFAULT_SUITE, cases, suites } from './registry.js';
-import { type RunSummary, formatTable, summarize } from './stats.js';
+import { type Comparison, cases, DEFAULT_SUITE, suites } from './registry.js';
+import { formatTable, type RunSummary, summarize } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,6 +90,7 @@ function aggregate(name: string) {
     flowsPerSecond: mean((r) => r.flowsPerSecond),
     p50Ms: mean((r) => r.p50Ms),
     p99Ms: Math.max(...mine.map((r) => r.p99Ms)),
+    serverCpuMsPerFlow: mean((r) => r.serverCpuMsPerFlow),
     spread: mine.length > 1 ? (Math.max(...fps) - Math.min(...fps)) / Math.min(...fps) : 0,
   };
 }
@@ -105,6 +106,10 @@ function compare(c: Comparison) {
     subjectP99Ms: s.p99Ms,
     baselineP99Ms: b.p99Ms,
     subjectSpread: s.spread,
+    subjectCpuMsPerFlow: s.serverCpuMsPerFlow,
+    baselineCpuMsPerFlow: b.serverCpuMsPerFlow,
+    // Baseline CPU over subject CPU per flow: the throughput ratio a CPU-bound server would reach on an idle machine.
+    cpuRatio: b.serverCpuMsPerFlow / s.serverCpuMsPerFlow,
     ratioOk: c.minRatio === undefined || ratio >= c.minRatio,
     p99Ok: c.maxP99Ms === undefined || s.p99Ms < c.maxP99Ms,
   };
@@ -122,6 +127,10 @@ for (const r of results) {
   console.log(
     `  ${r.subject} p99 ${r.subjectP99Ms.toFixed(1)} ms${r.maxP99Ms === undefined ? '' : ` (goal < ${r.maxP99Ms} ms: ${goal(r.p99Ok)})`}; ${r.baseline} p99 ${r.baselineP99Ms.toFixed(1)} ms`,
   );
+  if (Number.isFinite(r.cpuRatio))
+    console.log(
+      `  server CPU per flow ${r.subjectCpuMsPerFlow.toFixed(2)} ms vs ${r.baselineCpuMsPerFlow.toFixed(2)} ms (ratio ${r.cpuRatio.toFixed(2)})`,
+    );
   if (r.subjectSpread > 0.1)
     console.log(`  noisy: ${r.subject} runs differ by ${(r.subjectSpread * 100).toFixed(0)}% (other load?)`);
 }

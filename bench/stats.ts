@@ -11,6 +11,8 @@ export interface RunSummary {
   ok: number;
   errors: number;
   firstError?: string;
+  /** Main-thread (server) CPU ms per completed flow; NaN where the platform cannot tell. */
+  serverCpuMsPerFlow: number;
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -30,14 +32,16 @@ export function summarize(name: string, r: LoadResult): RunSummary {
     maxMs: r.latenciesMs.length ? r.latenciesMs[r.latenciesMs.length - 1]! : Number.NaN,
     ok: r.ok,
     errors: r.errors,
+    serverCpuMsPerFlow: r.serverCpuMs !== undefined && r.ok > 0 ? r.serverCpuMs / r.ok : Number.NaN,
     ...(r.firstError !== undefined && { firstError: r.firstError }),
   };
 }
 
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 export function formatTable(rows: readonly RunSummary[]): string {
-  const head = ['run', 'flows/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'ok', 'errors'];
+  const head = ['run', 'flows/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'ok', 'errors', 'cpu ms/flow'];
   const body = rows.map((r) => [
     r.name,
     f1(r.flowsPerSecond),
@@ -47,6 +51,7 @@ export function formatTable(rows: readonly RunSummary[]): string {
     f1(r.maxMs),
     String(r.ok),
     String(r.errors),
+    f2(r.serverCpuMsPerFlow),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
