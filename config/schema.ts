@@ -107,6 +107,7 @@ export const configSchema = z
             url: z
               .string()
               .regex(/^rediss?:\/\//)
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: our ${env:NAME} secret syntax, not a template
               .describe('redis:// or rediss:// URL; use ${env:NAME} for credentials.'),
             keyPrefix: z.string().optional().describe('Default "kakehashi:".'),
           })

@@ -21,7 +21,7 @@ function typeOf(s: Json): string {
 
 function rows(s: Json, path: string, out: string[]) {
   const variants = (s.oneOf ?? s.anyOf) as Json[] | undefined;
-  if (variants && variants.every((v) => v.type === 'object')) {
+  if (variants?.every((v) => v.type === 'object')) {
     for (const v of variants) rows(v, path, out);
     return;
   }

@@ -20,12 +20,12 @@ import { inlineOrFile, loadKeyPair } from './material.js';
 import { type NodeMetadata, parseNodeMetadata } from './node-metadata.js';
 import { renderPostForm } from './post-form.js';
 import { newSamlId } from './response.js';
+import { type EidasSourceOptions, eidasSourceOptionsSchema } from './source-options.js';
 import { consumeSamlResponse, type PendingAuthn, pendingKey } from './sp-consume.js';
 import { identityFromAssertion } from './sp-identity.js';
 import { buildSpMetadata } from './sp-metadata.js';
 import { authnRequestXml, redirectUrl, requestedFor, signedPostRequest } from './sp-request.js';
 import { MAX_RESPONSE_BYTES, samlError } from './sp-response.js';
-import { type EidasSourceOptions, eidasSourceOptionsSchema } from './source-options.js';
 
 export { type EidasSourceOptions, eidasSourceOptionsSchema } from './source-options.js';
 

@@ -17,8 +17,8 @@ import { PlatformLinkageService, PlatformStatusChecker, PlatformStatusClient } f
 import type { RevocationChecker } from './verify/revocation.js';
 import { type LinkageService, noLinkage } from './verify/subject.js';
 
-export { type JpkiOptions, type JpkiOptionsInput, jpkiOptionsSchema } from './options.js';
 export * from './errors.js';
+export { type JpkiOptions, type JpkiOptionsInput, jpkiOptionsSchema } from './options.js';
 export * from './verify/index.js';
 
 export const jpkiSource = defineSourceAdapter<JpkiOptions>({

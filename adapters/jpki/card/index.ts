@@ -15,8 +15,8 @@ export {
 } from './apdu.js';
 export type { CardErrorCode } from './client.js';
 export { AUTH_PIN_PATTERN, CardError, JpkiCardClient, SIGN_PIN_PATTERN, sha256DigestInfo } from './client.js';
+export type { PcscReaderLike } from './pcsc-transport.js';
+export { PcscTransport } from './pcsc-transport.js';
 export { challengeSchema, respondToChallenge } from './respond.js';
 export type { ApduLogEntry, VirtualCardOptions } from './virtual-card.js';
 export { VirtualMyNumberCard } from './virtual-card.js';
-export type { PcscReaderLike } from './pcsc-transport.js';
-export { PcscTransport } from './pcsc-transport.js';

@@ -9,7 +9,7 @@ import { issueCard, loadCard, renewCard, saveCard } from './issue-card.js';
 import { DEFAULT_REVOCATION_BASE_URL, REVOCATION_PATHS } from './profile.js';
 import { type RevocationServer, startRevocationServer } from './revocation-server.js';
 import { type LinkRecord, normalizeSerial, type RevocationRecord } from './revocation-state.js';
-import { loadTestPki, saveTestPki, createTestPki } from './test-pki.js';
+import { createTestPki, loadTestPki, saveTestPki } from './test-pki.js';
 import type { IssuedCard, IssueOptions } from './types.js';
 
 /**

@@ -15,12 +15,12 @@ export {
   renewCard,
   saveCard,
 } from './issue-card.js';
-export * from './profile.js';
-export { createTestPki, loadTestPki, saveTestPki } from './test-pki.js';
-export type { CaMaterial, CardHolder, CardKey, IssuedCard, IssueOptions, TestPki } from './types.js';
 export type { PlatformStatusResponse } from './platform-status.js';
+export * from './profile.js';
 export type { ResponderMode } from './revocation-modes.js';
 export type { RevocationServer, RevocationServerOptions } from './revocation-server.js';
 export { startRevocationServer } from './revocation-server.js';
 export type { LinkRecord, RevocationRecord } from './revocation-state.js';
 export { normalizeSerial, publicKeyBits } from './revocation-state.js';
+export { createTestPki, loadTestPki, saveTestPki } from './test-pki.js';
+export type { CaMaterial, CardHolder, CardKey, IssuedCard, IssueOptions, TestPki } from './types.js';

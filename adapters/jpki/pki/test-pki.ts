@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { id_pkix_ocsp_nocheck } from '@peculiar/asn1-ocsp';
+import { AsnNullConverter } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
@@ -11,8 +13,6 @@ import {
   SubjectKeyIdentifierExtension,
   X509CertificateGenerator,
 } from '@peculiar/x509';
-import { id_pkix_ocsp_nocheck } from '@peculiar/asn1-ocsp';
-import { AsnNullConverter } from '@peculiar/asn1-schema';
 import { z } from 'zod';
 import { generateRsaKeyPair, loadMaterial, randomSerialHex, saveMaterial } from './keys.js';
 import { AUTH_CA_DN, type CertKind, SIGN_CA_DN, SIGNING_ALGORITHM } from './profile.js';

@@ -11,7 +11,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { AdapterContext } from '../../../src/core/adapter.js';
 import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
-import { isJpkiError, JPKI_ERROR_MESSAGES, type JpkiErrorCode, JpkiError, jpkiError } from '../errors.js';
+import { isJpkiError, JPKI_ERROR_MESSAGES, JpkiError, type JpkiErrorCode, jpkiError } from '../errors.js';
 import { decodeBase64Url, MAX_CERTIFICATE_BYTES, RSA_2048_SIGNATURE_BYTES } from '../verify/der.js';
 import { type JpkiVerifyDeps, verifyJpkiLogin } from '../verify/login.js';
 import {

@@ -5,7 +5,7 @@
  * until their nextUpdate (bounded by cacheMaxSeconds).
  */
 import 'reflect-metadata';
-import { CRLDistributionPointsExtension, X509Crl, type X509Certificate } from '@peculiar/x509';
+import { CRLDistributionPointsExtension, type X509Certificate, X509Crl } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
 import {
   ExpiringCache,

@@ -4,9 +4,9 @@ import { acrValuesFor } from '../../../adapters/oidc-upstream/login.js';
 import { mapAmrValues, scriptOf } from '../../../adapters/oidc-upstream/profiles/common.js';
 import { digitalAgencyProfile } from '../../../adapters/oidc-upstream/profiles/digital-agency.js';
 import {
-  SINGPASS_ACR,
   myinfoPerson,
   parseSingpassSub,
+  SINGPASS_ACR,
   singpassProfile,
 } from '../../../adapters/oidc-upstream/profiles/singpass.js';
 import type { VerifiedLogin } from '../../../adapters/oidc-upstream/profiles/types.js';

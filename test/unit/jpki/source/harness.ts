@@ -6,6 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
+import { jpkiSource } from '../../../../adapters/jpki/index.js';
+import type { JpkiOptionsInput } from '../../../../adapters/jpki/options.js';
+import {
+  createTestPki,
+  type IssuedCard,
+  issueCard,
+  POLICY_SIGN_TEST,
+  type RevocationServer,
+  saveCard,
+  startRevocationServer,
+  TEST_HOLDERS,
+  type TestPki,
+} from '../../../../adapters/jpki/pki/index.js';
 import type {
   AdapterContext,
   InteractionControl,
@@ -17,19 +30,6 @@ import { GatewayError } from '../../../../src/core/errors.js';
 import type { CanonicalIdentity, PersonAttribute } from '../../../../src/core/identity.js';
 import { createMemoryStore } from '../../../../src/storage/memory-store.js';
 import { createSealedStore } from '../../../../src/storage/sealed-store.js';
-import { jpkiSource } from '../../../../adapters/jpki/index.js';
-import type { JpkiOptionsInput } from '../../../../adapters/jpki/options.js';
-import {
-  createTestPki,
-  issueCard,
-  type IssuedCard,
-  POLICY_SIGN_TEST,
-  type RevocationServer,
-  saveCard,
-  startRevocationServer,
-  TEST_HOLDERS,
-  type TestPki,
-} from '../../../../adapters/jpki/pki/index.js';
 
 export interface Harness {
   baseUrl: string;

@@ -8,8 +8,8 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestPki,
-  issueCard,
   type IssuedCard,
+  issueCard,
   POLICY_AUTH,
   POLICY_SIGN_PRODUCTION,
   POLICY_SIGN_TEST,

@@ -11,10 +11,10 @@ import {
   X509CertificateGenerator,
 } from '@peculiar/x509';
 import { expect } from 'vitest';
-import type { CaMaterial } from '../../../../adapters/jpki/pki/index.js';
-import { POLICY_AUTH, RSA_ALGORITHM, SIGNING_ALGORITHM } from '../../../../adapters/jpki/pki/index.js';
 import type { JpkiErrorCode } from '../../../../adapters/jpki/errors.js';
 import { isJpkiError } from '../../../../adapters/jpki/errors.js';
+import type { CaMaterial } from '../../../../adapters/jpki/pki/index.js';
+import { POLICY_AUTH, RSA_ALGORITHM, SIGNING_ALGORITHM } from '../../../../adapters/jpki/pki/index.js';
 
 /** Assert that `p` rejects with a JpkiError of exactly `code`. */
 export async function expectCode(p: Promise<unknown> | (() => unknown), code: JpkiErrorCode): Promise<void> {

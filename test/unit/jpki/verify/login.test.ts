@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AdapterStore } from '../../../../src/core/adapter.js';
-import { parseCanonicalIdentity } from '../../../../src/core/identity.js';
-import { createMemoryStore } from '../../../../src/storage/memory-store.js';
 import { JpkiCardClient, VirtualMyNumberCard } from '../../../../adapters/jpki/card/index.js';
 import {
   createTestPki,
-  issueCard,
   type IssuedCard,
+  issueCard,
   POLICY_AUTH,
   POLICY_SIGN_TEST,
   type RevocationServer,
@@ -24,6 +21,9 @@ import {
 import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
 import type { RevocationChecker } from '../../../../adapters/jpki/verify/revocation.js';
 import { SimulatedLinkageService, subjectFor } from '../../../../adapters/jpki/verify/subject.js';
+import type { AdapterStore } from '../../../../src/core/adapter.js';
+import { parseCanonicalIdentity } from '../../../../src/core/identity.js';
+import { createMemoryStore } from '../../../../src/storage/memory-store.js';
 import { expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];

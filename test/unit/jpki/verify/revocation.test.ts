@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestPki,
-  issueCard,
   type IssuedCard,
+  issueCard,
   type RevocationServer,
   startRevocationServer,
   TEST_HOLDERS,

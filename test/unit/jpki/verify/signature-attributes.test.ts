@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestPki,
-  issueCard,
   type IssuedCard,
+  issueCard,
   OID_SAN_ADDRESS,
   OID_SAN_BIRTH_DATE,
   OID_SAN_GENDER,
