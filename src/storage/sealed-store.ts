@@ -8,8 +8,8 @@
  * fails even though it decrypts. `kid` selects among current and previous
  * keys, so the seal key can rotate while older records stay readable.
  */
-import { createCipheriv, createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
-import { base64url, compactDecrypt } from 'jose';
+import { createHash, webcrypto } from 'node:crypto';
+import { base64url, CompactEncrypt, compactDecrypt } from 'jose';
 import type { SealedStore } from '../core/adapter.js';
 import { GatewayError } from '../core/errors.js';
 import type { Store } from './store.js';
@@ -58,28 +58,30 @@ export function createSealedStore(
     keys.set(k.keyId, k.key);
   }
 
-  // RFC 7516 compact serialisation with `dir` (empty encrypted key), written directly with node:crypto: one
-  // synchronous AES-256-GCM under a key object built once, instead of a WebCrypto key import and a thread-pool
-  // round trip per record. The AAD is the ASCII of the encoded protected header (RFC 7516 §5.1 step 14), so
-  // jose's compactDecrypt (used to open) reads it like any other JWE.
-  const sealKeyObject: KeyObject = createSecretKey(current.key);
-  const seal = (namespace: string, recordKey: string, plaintext: string): string => {
-    const header = base64url.encode(
-      JSON.stringify({
+  // jose does the JWE; the AES-256-GCM keys are imported into WebCrypto once (lazily), not per record.
+  const cryptoKeys = new Map<string, Promise<CryptoKey>>();
+  const cryptoKey = (keyId: string, raw: Uint8Array): Promise<CryptoKey> => {
+    let k = cryptoKeys.get(keyId);
+    if (!k) {
+      k = webcrypto.subtle.importKey('raw', raw, 'AES-GCM', false, [
+        'encrypt',
+        'decrypt',
+      ]) as Promise<CryptoKey>;
+      cryptoKeys.set(keyId, k);
+    }
+    return k;
+  };
+  const encoder = new TextEncoder();
+  const seal = async (namespace: string, recordKey: string, plaintext: string): Promise<string> =>
+    new CompactEncrypt(encoder.encode(plaintext))
+      .setProtectedHeader({
         alg: 'dir',
         enc: 'A256GCM',
         kid: current.keyId,
         [NS_HEADER]: namespace,
         [KEY_HEADER]: recordKey,
-      }),
-    );
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', sealKeyObject, iv, { authTagLength: 16 });
-    cipher.setAAD(Buffer.from(header, 'ascii'));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    return `${header}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${tag.toString('base64url')}`;
-  };
+      })
+      .encrypt(await cryptoKey(current.keyId, current.key));
 
   // Recently opened records, keyed by their exact ciphertext: a login reads the same sealed identity at the
   // authorization resume, the token and the userinfo request. Only what the store still returns can hit, so
@@ -108,7 +110,7 @@ export function createSealedStore(
           const k = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
           if (k === undefined)
             throw sealedError('ERR_SEALED_UNKNOWN_KEY', 'sealed record uses an unknown key');
-          return k;
+          return cryptoKey(header.kid as string, k);
         },
         { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] },
       );
@@ -128,7 +130,7 @@ export function createSealedStore(
   return {
     async put(namespace, recordKey, value, ttlSeconds) {
       const plaintext = encodeValue(value);
-      const sealedValue = seal(namespace, recordKey, plaintext);
+      const sealedValue = await seal(namespace, recordKey, plaintext);
       await store.set(namespace, recordKey, sealedValue, ttlSeconds);
       remember(sealedValue, { namespace, recordKey, plaintext });
     },
