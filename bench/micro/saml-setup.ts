@@ -8,7 +8,7 @@ import { buildIdpMetadata } from '../../adapters/eidas/metadata.js';
 import type { AssertionInput } from '../../adapters/eidas/response.js';
 import { createIdp, createSpFromMetadata, type PemKeyPair } from '../../adapters/eidas/samlify.js';
 import { buildSpMetadata } from '../../adapters/eidas/sp-metadata.js';
-import { samlBenchKeyPair } from './saml-keys.js';
+import { rsaKeyPair as samlBenchKeyPair } from '../../test/integration/eidas/support.js';
 
 export const IDP_ENTITY = 'https://gateway.example/a/eidas/metadata';
 export const SP_ENTITY = 'https://connector.example/metadata';
