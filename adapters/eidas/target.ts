@@ -17,12 +17,12 @@ import { type EidasTargetOptions, eidasTargetOptionsSchema } from './options.js'
 import { renderPostForm } from './post-form.js';
 import { type CheckedAuthnRequest, checkAuthnRequest, SamlStatusError } from './request.js';
 import { buildSuccessResponse } from './response.js';
+import { decodeMessage, peekIssuer } from './saml-inbound.js';
 import { errorSender, hubFailureStatus } from './saml-status.js';
 import {
   createIdp,
   createSpFromMetadata,
   type SamlSp,
-  samlifyUtility,
   spMetadataFacts,
   verifyAuthnRequest,
 } from './samlify.js';
@@ -131,28 +131,14 @@ export const eidasTarget = defineTargetAdapter<EidasTargetOptions>({
         .send(`<!doctype html><title>SAML request refused</title><p>${code}: ${message}</p>`);
     };
 
-    /** Issuer of a SAML message before verification (only to pick the trust anchor). */
-    const peekIssuer = (xml: string): string | undefined =>
-      /<(?:\w+:)?Issuer\b[^>]*>\s*([^<\s]+)\s*<\/(?:\w+:)?Issuer>/.exec(xml)?.[1];
-
     async function sso(req: Request, res: Response, binding: 'redirect' | 'post') {
       const params = (binding === 'redirect' ? req.query : req.body) as Record<string, unknown>;
-      const encoded = typeof params.SAMLRequest === 'string' ? params.SAMLRequest : undefined;
-      const relayState = typeof params.RelayState === 'string' ? params.RelayState : undefined;
-      if (!encoded || (relayState && relayState.length > 80 * 4)) {
-        refusePage(res, 'ERR_EIDAS_BAD_REQUEST', 'missing or oversized SAMLRequest/RelayState');
+      const message = decodeMessage(req, binding);
+      if (message?.field !== 'SAMLRequest') {
+        refusePage(res, 'ERR_EIDAS_BAD_REQUEST', 'missing, oversized or undecodable SAMLRequest/RelayState');
         return;
       }
-      let xml: string;
-      try {
-        xml =
-          binding === 'redirect'
-            ? samlifyUtility.inflateRedirect(encoded)
-            : Buffer.from(encoded, 'base64').toString('utf8');
-      } catch {
-        refusePage(res, 'ERR_EIDAS_BAD_REQUEST', 'SAMLRequest cannot be decoded');
-        return;
-      }
+      const { xml, relayState } = message;
       const connector = connectors.get(peekIssuer(xml) ?? '');
       if (!connector) {
         await ctx.audit({
