@@ -1,10 +1,12 @@
 /** Shared fixtures for the EUDI tests: a JPKI-style identity, an issuer with its test chain, holder keys. */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { IssuePidInput } from '../../../adapters/eudi/issuer/issue-credential.js';
 import {
   createIssuerSigner,
   createTestIssuerChain,
   type IssuerSigner,
 } from '../../../adapters/eudi/issuer/issuer-key.js';
+import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import type { AdapterStore } from '../../../src/core/adapter.js';
 import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
 import { createMemoryStore } from '../../../src/storage/memory-store.js';
@@ -81,5 +83,26 @@ export function adapterStore(now?: () => number): AdapterStore {
     setIfAbsent: (k, v, ttl) => s.setIfAbsent(ns, k, v, ttl),
     take: (k) => s.take(ns, k),
     delete: (k) => s.delete(ns, k),
+  };
+}
+
+/** The input of issuePidCredential for the JPKI test identity: our test issuer, one day of validity. */
+export function pidInput(
+  signer: IssuerSigner,
+  holderJwk: JWK,
+  status: { uri: string; idx: number },
+  nowSeconds = Math.floor(Date.now() / 1000),
+): IssuePidInput {
+  return {
+    identity: jpkiIdentity(),
+    holderJwk,
+    signer,
+    issuer: ISSUER,
+    vct: JP_PID_STYLE_VCT,
+    issuingAuthority: 'Kakehashi test issuer',
+    issuingCountry: 'JP',
+    validitySeconds: 86_400,
+    status,
+    nowSeconds,
   };
 }

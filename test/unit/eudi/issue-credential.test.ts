@@ -8,7 +8,15 @@ import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credenti
 import { verifyKeyProof } from '../../../adapters/eudi/issuer/key-proof.js';
 import { createStatusList } from '../../../adapters/eudi/issuer/status-list.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import { adapterStore, ISSUER, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+import {
+  adapterStore,
+  ISSUER,
+  jpkiIdentity,
+  keyPair,
+  pidInput,
+  type TestIssuer,
+  testIssuer,
+} from './fixtures.js';
 
 const STATUS_URI = `${ISSUER}/status/1`;
 let issuer: TestIssuer;
@@ -20,18 +28,7 @@ beforeAll(async () => {
 });
 
 async function issue(idx = 7) {
-  return issuePidCredential({
-    identity: jpkiIdentity(),
-    holderJwk: holder.publicJwk,
-    signer: issuer.signer,
-    issuer: ISSUER,
-    vct: JP_PID_STYLE_VCT,
-    issuingAuthority: 'Kakehashi test issuer',
-    issuingCountry: 'JP',
-    validitySeconds: 86_400,
-    status: { uri: STATUS_URI, idx },
-    nowSeconds: Math.floor(Date.now() / 1000),
-  });
+  return issuePidCredential(pidInput(issuer.signer, holder.publicJwk, { uri: STATUS_URI, idx }));
 }
 
 /** @sd-jwt/sd-jwt-vc as an independent holder and verifier (status and vct metadata checks off: no network). */
@@ -134,18 +131,7 @@ describe('issuePidCredential', () => {
 });
 
 async function baseInput() {
-  return {
-    identity: jpkiIdentity(),
-    holderJwk: holder.publicJwk,
-    signer: issuer.signer,
-    issuer: ISSUER,
-    vct: JP_PID_STYLE_VCT,
-    issuingAuthority: 'Kakehashi test issuer',
-    issuingCountry: 'JP',
-    validitySeconds: 86_400,
-    status: { uri: STATUS_URI, idx: 1 },
-    nowSeconds: Math.floor(Date.now() / 1000),
-  };
+  return pidInput(issuer.signer, holder.publicJwk, { uri: STATUS_URI, idx: 1 });
 }
 
 describe('verifyKeyProof', () => {

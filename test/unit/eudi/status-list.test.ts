@@ -17,8 +17,7 @@ import {
   type StatusListService,
   unpackStatusBits,
 } from '../../../adapters/eudi/issuer/status-list.js';
-import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import { adapterStore, ISSUER, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+import { adapterStore, ISSUER, keyPair, pidInput, type TestIssuer, testIssuer } from './fixtures.js';
 
 const BASE = `${ISSUER}/status`;
 let issuer: TestIssuer;
@@ -115,20 +114,8 @@ describe('status lists', () => {
     const b = entries.find((e) => e.list === 2)!;
     const keep = entries.find((e) => e.list === 2 && e !== b)!;
     const issue = async (e: StatusEntry) =>
-      (
-        await issuePidCredential({
-          identity: jpkiIdentity(),
-          holderJwk: holder.publicJwk,
-          signer: issuer.signer,
-          issuer: ISSUER,
-          vct: JP_PID_STYLE_VCT,
-          issuingAuthority: 'Kakehashi test issuer',
-          issuingCountry: 'JP',
-          validitySeconds: 86_400,
-          status: { uri: e.uri, idx: e.idx },
-          nowSeconds: Math.floor(Date.now() / 1000),
-        })
-      ).credential;
+      (await issuePidCredential(pidInput(issuer.signer, holder.publicJwk, { uri: e.uri, idx: e.idx })))
+        .credential;
     const [ca, cb, ck] = await Promise.all([issue(a), issue(b), issue(keep)]);
     const fetched: string[] = [];
     const verifier = new SDJwtVcInstance({

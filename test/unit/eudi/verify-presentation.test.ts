@@ -9,7 +9,15 @@ import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { identityFromPresentation } from '../../../adapters/eudi/verifier/to-identity.js';
 import { createTrustList, type TrustList } from '../../../adapters/eudi/verifier/trust-list.js';
 import { verifyPresentation } from '../../../adapters/eudi/verifier/verify-presentation.js';
-import { adapterStore, ISSUER, jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
+import {
+  adapterStore,
+  ISSUER,
+  jpkiIdentity,
+  keyPair,
+  pidInput,
+  type TestIssuer,
+  testIssuer,
+} from './fixtures.js';
 
 const AUD = 'x509_san_dns:gateway.kakehashi.test';
 const NONCE = 'request-nonce-1';
@@ -25,18 +33,14 @@ let credential: string;
 
 async function issue(o: { idx?: number; nowSeconds?: number; by?: TestIssuer; statusUri?: string } = {}) {
   const idx = o.idx ?? (await status.allocate(`cred-${Math.random()}`, 86_400)).idx;
-  const { credential: c } = await issuePidCredential({
-    identity: jpkiIdentity(),
-    holderJwk: holder.publicJwk,
-    signer: (o.by ?? issuer).signer,
-    issuer: ISSUER,
-    vct: JP_PID_STYLE_VCT,
-    issuingAuthority: 'Kakehashi test issuer',
-    issuingCountry: 'JP',
-    validitySeconds: 86_400,
-    status: { uri: o.statusUri ?? status.uri, idx },
-    nowSeconds: o.nowSeconds ?? now(),
-  });
+  const { credential: c } = await issuePidCredential(
+    pidInput(
+      (o.by ?? issuer).signer,
+      holder.publicJwk,
+      { uri: o.statusUri ?? status.uri, idx },
+      o.nowSeconds ?? now(),
+    ),
+  );
   return c;
 }
 
