@@ -26,6 +26,11 @@ test PKI and virtual My Number Cards (development only; default --dir data/jpki)
   pki renew <card-id> [--dir DIR]  renew a virtual card (new keys and serials, old ones superseded)
   card sign <challenge-url> [--card ID] [--pin PIN] [--sign-pin PIN] [--dir DIR]
                                    answer a login challenge with a virtual card (the card client)
+  card sign <challenge-url> --reader NAME --pin PIN [--sign-pin PIN]
+                                   the same with the card in a PC/SC reader (a real My Number Card)
+  card readers                     list the PC/SC readers (needs pcscd and the optional PC/SC binding)
+  card insert [--card ID] [--dir DIR]
+                                   put a virtual card into vsmartcard's vpcd reader, for PC/SC programs
 `;
 
 type Out = (line: string) => void;
@@ -44,6 +49,7 @@ export async function runCli(
       alg: { type: 'string' },
       dir: { type: 'string' },
       card: { type: 'string' },
+      reader: { type: 'string' },
       pin: { type: 'string' },
       'sign-pin': { type: 'string' },
       target: { type: 'string' },
@@ -73,7 +79,9 @@ export async function runCli(
       case 'pki revoke':
       case 'pki renew':
       case 'pki serve':
-      case 'card sign': {
+      case 'card sign':
+      case 'card readers':
+      case 'card insert': {
         const { runPkiCommand } = await import('./cli/pki.js');
         return await runPkiCommand(
           `${cmd} ${sub}`,
@@ -83,6 +91,7 @@ export async function runCli(
             card: values.card,
             pin: values.pin,
             signPin: values['sign-pin'],
+            reader: values.reader,
           },
           out,
           err,

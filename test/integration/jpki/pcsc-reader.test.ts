@@ -5,6 +5,11 @@
  * source at the other end verifies what comes back (chain, OCSP, same challenge) as in any login.
  */
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../adapters/jpki/card/apdu.js';
 import {
@@ -20,7 +25,8 @@ import {
   PcscUnavailableError,
 } from '../../../adapters/jpki/card/pcsc-reader.js';
 import { insertIntoVpcd, type VpcdCard } from '../../../adapters/jpki/card/vpcd.js';
-import { issueCard, TEST_HOLDERS } from '../../../adapters/jpki/pki/index.js';
+import { issueCard, saveCard, TEST_HOLDERS } from '../../../adapters/jpki/pki/index.js';
+import { runCli } from '../../../src/cli.js';
 import { pcscSkipReason, VPCD_READER } from '../../helpers/pcsc.js';
 import {
   begin,
@@ -115,4 +121,46 @@ describe.skipIf(Boolean(skipReason))('JPKI card client over PC/SC (pcscd + vpcd)
     expect(err).toBeInstanceOf(PcscUnavailableError);
     expect((err as Error).message).toMatch(/no card/);
   });
+
+  it('the CLI: "card insert" puts a saved virtual card in the reader, "card sign --reader" answers a login', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kakehashi-pcsc-'));
+    await saveCard(world.card, join(dir, 'cards', world.card.id));
+    const child = spawn(
+      process.execPath,
+      ['bin/kakehashi.js', 'card', 'insert', '--card', world.card.id, '--dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let printed = '';
+      child.stdout.setEncoding('utf8');
+      for await (const chunk of child.stdout) {
+        printed += chunk;
+        if (printed.includes('is in the vpcd reader')) break;
+      }
+      expect(printed).toContain(`virtual card ${world.card.id} is in the vpcd reader`);
+
+      const lines: string[] = [];
+      const out = (l: string) => lines.push(l);
+      expect(await runCli(['card', 'readers'], out, out)).toBe(0);
+      expect(lines).toContain(VPCD_READER);
+
+      const ref = interaction();
+      const { url, id } = await begin(h, ref);
+      expect(await runCli(['card', 'sign', url, '--reader', 'virtual pcd'], out, out)).toBe(2);
+      expect(lines.at(-1)).toMatch(/--pin is required/);
+      const signed = await runCli(
+        ['card', 'sign', url, '--reader', 'virtual pcd', '--pin', world.card.authPin],
+        out,
+        out,
+      );
+      expect([signed, lines.at(-1)]).toEqual([0, 'the card answered the challenge; continue in the browser']);
+      await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+      expect(h.finished.at(-1)?.extensions['jpki:certificateType']).toBe('auth');
+    } finally {
+      child.kill('SIGINT');
+      await once(child, 'exit');
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(child.exitCode).toBe(0);
+  }, 30_000);
 });
