@@ -2,11 +2,10 @@ import type { ApduTransport } from './apdu.js';
 
 /**
  * The subset of a PC/SC reader object this transport needs, typed structurally after
- * `@pokusew/pcsclite` (npm 0.6.0) / `pcsclite` (npm 1.0.1) `CardReader.transmit`.
- * Neither package is installed: both are native addons that need the libpcsclite
- * headers (libpcsclite-dev) at build time. To use a real reader, install one of
- * them, connect to the reader (`reader.connect({ share_mode }, (err, protocol) => ...)`)
- * and pass the reader and the negotiated protocol here. Untested against hardware.
+ * `@pokusew/pcsclite` 0.6 `CardReader.transmit` (the optional dependency; `openPcscCard` in
+ * pcsc-reader.ts connects one). Tested through the real pcsc-lite daemon with the virtual card in
+ * vsmartcard's vpcd reader (test/integration/jpki/pcsc-reader.test.ts); not yet with a hardware reader
+ * and a physical My Number Card.
  */
 export interface PcscReaderLike {
   transmit(
