@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider } from 'libxml2-wasm';
+import { parseXml } from './xml.js';
 
 const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'schemas');
 /** Virtual location of the bundled schemas (never a real path: only the provider below answers it). */
@@ -51,18 +52,29 @@ export class SchemaValidationError extends Error {
  */
 export function validateSamlSchema(xml: string): void {
   if (/<!DOCTYPE/i.test(xml)) throw new SchemaValidationError('DOCTYPE is not allowed');
-  validator ??= compile();
   let doc: XmlDocument;
   try {
-    doc = XmlDocument.fromString(xml);
+    doc = parseXml(xml);
   } catch (e) {
     throw new SchemaValidationError(e instanceof Error ? e.message : 'not well-formed');
   }
   try {
+    validateSamlSchemaDocument(doc);
+  } finally {
+    doc.dispose();
+  }
+}
+
+/**
+ * Validate a document already parsed by libxml2 (`withDoc`'s `onParsed`), so that the checks which follow
+ * read the very tree that was validated, without parsing the string a second time. The caller has refused
+ * a DOCTYPE before parsing (`withDoc` does).
+ */
+export function validateSamlSchemaDocument(doc: XmlDocument): void {
+  validator ??= compile();
+  try {
     validator.validate(doc);
   } catch (e) {
     throw new SchemaValidationError(e instanceof Error ? e.message.trim() : 'invalid');
-  } finally {
-    doc.dispose();
   }
 }

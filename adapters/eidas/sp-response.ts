@@ -2,7 +2,7 @@
  * Connector-side validation of a SAML Response from an eIDAS node, done in our code step by step
  * (SAML core §3.2.2, profiles §4.1.4.3, eIDAS message format; samlify's audit lists audience and
  * InResponseTo as the caller's job, and signature wrapping is the classic SP failure):
- *  1. size, DOCTYPE, schema validation of the Response;
+ *  1. size, DOCTYPE, schema validation of the Response (on the libxml2 tree that step 2 then reads);
  *  2. structure on the raw document: no comments, exactly one Assertion or EncryptedAssertion and only as a
  *     child of the Response, no nested Response, signatures only on the Response and the Assertion, unique IDs;
  *  3. the Response signature when present (then everything is read from the signed canonical form);
@@ -19,9 +19,9 @@ import type { OauthErrorCode } from '../../src/core/errors.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { NS, STATUS } from './constants.js';
 import type { NodeMetadata } from './node-metadata.js';
-import { validateSamlSchema } from './schema-validator.js';
+import { validateSamlSchemaDocument } from './schema-validator.js';
 import { type DocView, withDoc } from './xml.js';
-import { decryptResponseAssertion } from './xml-encryption.js';
+import { decryptEncryptedAssertion, encryptedAssertionOf } from './xml-encryption.js';
 import { hasSignatureChild, verifyElementSignature, XmlSignatureError } from './xml-signature.js';
 
 export const MAX_RESPONSE_BYTES = 512 * 1024;
@@ -90,10 +90,19 @@ function checkStructure(d: DocView, top: string, sigPaths: readonly string[]) {
   if (new Set(ids).size !== ids.length) throw samlError('ERR_SAML_DUPLICATE_ID', 'duplicate XML IDs');
 }
 
-function schema(xml: string) {
+/**
+ * Parse `xml` once with libxml2, validate that tree against the SAML/eIDAS schemas, then run `fn` on the same
+ * tree. A DOCTYPE, a parse error or a schema error is ERR_SAML_SCHEMA; errors thrown by `fn` pass through.
+ */
+function withValidDoc<T>(xml: string, fn: (d: DocView) => T): T {
+  let valid = false;
   try {
-    validateSamlSchema(xml);
+    return withDoc(xml, fn, (doc) => {
+      validateSamlSchemaDocument(doc);
+      valid = true;
+    });
   } catch (e) {
+    if (valid) throw e;
     throw new GatewayError('ERR_SAML_SCHEMA', 'the SAML message is not schema-valid', {
       oauth: 'access_denied',
       cause: e,
@@ -122,14 +131,22 @@ function thumbprint(certPem: string): string {
   return t;
 }
 
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown };
+function attempt<T>(f: () => T): Attempt<T> {
+  try {
+    return { ok: true, value: f() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 const time = (v: string | undefined) => (v === undefined ? undefined : Date.parse(v));
 
 /** Steps 1–7 above. Throws GatewayError with an `ERR_SAML_*` code. */
 export async function verifySamlResponse(xml: string, x: ResponseExpectations): Promise<VerifiedAssertion> {
   if (Buffer.byteLength(xml) > MAX_RESPONSE_BYTES) throw samlError('ERR_SAML_SIZE', 'response too large');
   if (/<!DOCTYPE/i.test(xml)) throw samlError('ERR_SAML_SCHEMA', 'DOCTYPE not allowed');
-  schema(xml);
-  const raw = withDoc(xml, (d) => {
+  const raw = withValidDoc(xml, (d) => {
     if (d.root.name !== 'Response' || d.root.namespaceUri !== NS.samlp)
       throw samlError('ERR_SAML_NOT_RESPONSE', 'not a SAML Response');
     checkStructure(d, '/samlp:Response/saml:Assertion', [
@@ -163,6 +180,10 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
       issueInstant: time(d.attr(r, 'IssueInstant')),
       issuer: d.one('/samlp:Response/saml:Issuer') ? d.text('/samlp:Response/saml:Issuer').trim() : undefined,
       status,
+      // The EncryptedAssertion as signed (this is the signed canonical Response when it is signed), taken
+      // from this parse instead of parsing the Response once more for decryption. A failure is reported as
+      // ERR_SAML_DECRYPT below, after the checks that come first.
+      encryptedAssertion: raw.encrypted === 1 ? attempt(() => encryptedAssertionOf(d)) : undefined,
     };
   });
   if (top.issuer !== undefined && top.issuer !== x.node.entityId)
@@ -196,12 +217,13 @@ export async function verifySamlResponse(xml: string, x: ResponseExpectations): 
   let assertionSigned: boolean;
   if (raw.encrypted === 1) {
     try {
-      assertionDoc = await decryptResponseAssertion(response, x.decryptionKeyPem);
+      const encrypted = top.encryptedAssertion;
+      if (!encrypted?.ok) throw encrypted?.error ?? new Error('no EncryptedAssertion');
+      assertionDoc = await decryptEncryptedAssertion(encrypted.value, x.decryptionKeyPem);
     } catch (e) {
       throw new GatewayError('ERR_SAML_DECRYPT', 'the assertion cannot be decrypted', { cause: e });
     }
-    schema(assertionDoc);
-    assertionSigned = withDoc(assertionDoc, (d) => {
+    assertionSigned = withValidDoc(assertionDoc, (d) => {
       if (d.root.name !== 'Assertion' || d.root.namespaceUri !== NS.saml)
         throw samlError('ERR_SAML_WRAPPING', 'the encrypted content is not an Assertion');
       checkStructure(d, '/saml:Assertion', ['/saml:Assertion/ds:Signature']);

@@ -1,16 +1,17 @@
 /**
  * Decrypting the single EncryptedAssertion of a Response (XML-Enc 1.1: AES-GCM/CBC data, RSA-OAEP-MGF1P key
  * transport) with xml-encryption (@authenio/xml-encryption 2.0.x, the library samlify's own decryptAssertion
- * uses). Called directly with the same input samlify hands it (the EncryptedAssertion element serialised by
- * xmldom, which declares the namespaces it inherits), so the result is the same plaintext; what is skipped is
- * samlify's wrapping around it: re-parsing the plaintext, splicing it into the Response and serialising the
+ * uses; its RSA-OAEP and AES are node:crypto). It is called directly with the input samlify hands it: the
+ * EncryptedAssertion element as a standalone document that declares the namespaces it inherits. samlify
+ * serialises it with xmldom; here it comes from the libxml2 parse the caller already made of the (signed,
+ * canonical) Response, as exclusive C14N, so the Response is not parsed once more for this. What is skipped of
+ * samlify's call is its wrapping: re-parsing the plaintext, splicing it into the Response and serialising the
  * whole Response again, which the caller never reads. The private key is parsed once (KeyObject), not from
- * PEM on every response.
- */
+ * PEM on every response. */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { DOMParser } from '@xmldom/xmldom';
 import { NS } from './constants.js';
+import { type DocView, withDoc } from './xml.js';
 
 interface XmlEnc {
   decrypt(
@@ -20,15 +21,6 @@ interface XmlEnc {
   ): void;
 }
 const xmlenc = createRequire(import.meta.url)('@authenio/xml-encryption') as XmlEnc;
-
-interface XNode {
-  nodeType: number;
-  localName?: string | null;
-  namespaceURI?: string | null;
-  childNodes?: ArrayLike<XNode>;
-  documentElement?: XNode | null;
-  toString(): string;
-}
 
 const keys = new Map<string, KeyObject>();
 function keyOf(keyPem: string): KeyObject {
@@ -46,20 +38,42 @@ function keyOf(keyPem: string): KeyObject {
  * ciphertext does not decrypt.
  */
 export function decryptResponseAssertion(responseXml: string, keyPem: string): Promise<string> {
-  const key = keyOf(keyPem);
-  const doc = new DOMParser().parseFromString(responseXml, 'text/xml') as unknown as XNode;
-  const root = doc.documentElement;
+  let encrypted: string;
+  try {
+    encrypted = withDoc(responseXml, (d) => encryptedAssertionOf(d));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return decryptEncryptedAssertion(encrypted, keyPem);
+}
+
+/**
+ * The single `/samlp:Response/saml:EncryptedAssertion` of a parsed Response, as a standalone document
+ * (exclusive C14N, so it declares the namespaces it inherits, as xmldom's serialisation did). Throws unless
+ * there is exactly one.
+ */
+export function encryptedAssertionOf(d: DocView): string {
+  const root = d.root;
   const encrypted =
-    root?.localName === 'Response' && root.namespaceURI === NS.samlp
-      ? Array.from(root.childNodes ?? []).filter(
-          (c) => c.nodeType === 1 && c.localName === 'EncryptedAssertion' && c.namespaceURI === NS.saml,
-        )
+    root.name === 'Response' && root.namespaceUri === NS.samlp
+      ? d.all('/samlp:Response/saml:EncryptedAssertion')
       : [];
   const element = encrypted[0];
   if (encrypted.length !== 1 || !element)
-    return Promise.reject(new Error('not exactly one EncryptedAssertion in the Response'));
+    throw new Error('not exactly one EncryptedAssertion in the Response');
+  return d.standalone(element);
+}
+
+/** Decrypt one EncryptedAssertion element given as a standalone document (`encryptedAssertionOf`). */
+export function decryptEncryptedAssertion(encryptedAssertionXml: string, keyPem: string): Promise<string> {
+  let key: KeyObject;
+  try {
+    key = keyOf(keyPem);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) =>
-    xmlenc.decrypt(element.toString(), { key }, (err, result) =>
+    xmlenc.decrypt(encryptedAssertionXml, { key }, (err, result) =>
       err || !result ? reject(err ?? new Error('empty decryption result')) : resolve(result),
     ),
   );

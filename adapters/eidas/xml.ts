@@ -2,7 +2,7 @@
  * Namespace-aware reading of SAML documents (libxml2) for the checks samlify leaves to the caller,
  * and escaping for the XML we write.
  */
-import { XmlDocument, XmlElement, type XmlNode, XmlXPath } from 'libxml2-wasm';
+import { XmlC14NMode, XmlDocument, XmlElement, type XmlNode, XmlXPath } from 'libxml2-wasm';
 import { XPATH_NS } from './constants.js';
 
 export function escapeXml(s: string): string {
@@ -29,8 +29,24 @@ function evalOn(node: XmlNode, xpath: string) {
   return node.eval(c);
 }
 
+/**
+ * Parse with libxml2. The string is encoded to UTF-8 by Node (`Buffer.from`) and handed over as bytes: the
+ * same bytes, options and encoding detection as `XmlDocument.fromString`, whose UTF-8 encoder is a JS loop
+ * that took longer than the parse itself on a 12 KB Response. A string with a lone surrogate (which
+ * `Buffer.from` would silently turn into U+FFFD) still goes through `fromString`, so it is refused as before.
+ */
+export function parseXml(xml: string): XmlDocument {
+  // With the u flag a surrogate pair is one code point, so only a lone surrogate matches \p{Cs}.
+  return LONE_SURROGATE.test(xml)
+    ? XmlDocument.fromString(xml)
+    : XmlDocument.fromBuffer(Buffer.from(xml, 'utf8'));
+}
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** A parsed document; use with `withDoc` so the WASM memory is released. */
 export interface DocView {
+  /** The libxml2 document (e.g. for schema validation of the very tree the checks read). */
+  document: XmlDocument;
   root: XmlElement;
   /** Elements matching an XPath (prefixes samlp, saml, md, ds, xenc, eidas, xsi). */
   all(xpath: string, context?: XmlNode): XmlElement[];
@@ -40,14 +56,25 @@ export interface DocView {
   /** The number value of `count(<xpath>)`. */
   count(xpath: string, context?: XmlNode): number;
   attr(el: XmlElement | undefined, name: string): string | undefined;
+  /**
+   * `el` serialised as a standalone document: exclusive C14N 1.0 without comments, so it declares every
+   * namespace it uses, including those declared on its ancestors.
+   */
+  standalone(el: XmlElement): string;
 }
 
-export function withDoc<T>(xml: string, fn: (d: DocView) => T): T {
+/**
+ * Parse `xml` (DOCTYPE refused), call `fn` on it, release the WASM memory. `onParsed` runs first on the
+ * parsed document, so a caller can validate it (schema) before any check reads it, without a second parse.
+ */
+export function withDoc<T>(xml: string, fn: (d: DocView) => T, onParsed?: (doc: XmlDocument) => void): T {
   if (/<!DOCTYPE/i.test(xml)) throw new Error('DOCTYPE not allowed');
-  const doc = XmlDocument.fromString(xml);
+  const doc = parseXml(xml);
   try {
+    onParsed?.(doc);
     const root = doc.root;
     const view: DocView = {
+      document: doc,
       root,
       all: (xpath, context) => {
         const v = evalOn(context ?? root, xpath);
@@ -65,6 +92,7 @@ export function withDoc<T>(xml: string, fn: (d: DocView) => T): T {
       },
       // The attribute without a namespace (xmlHasNsProp), without materialising every attribute of `el`.
       attr: (el, name) => el?.attr(name)?.value,
+      standalone: (el) => el.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 }),
     };
     return fn(view);
   } finally {

@@ -319,3 +319,63 @@ describe('eIDAS SP: forgeries and refusals', () => {
     expect(await codeOf(await plainResponse(await pending()))).toBe('ERR_SAML_NOT_ENCRYPTED');
   });
 });
+
+describe('eIDAS SP: schema validation and decryption on the shared parse', () => {
+  it('the Response: schema violation, malformed XML, DOCTYPE, lone surrogate -> ERR_SAML_SCHEMA', async () => {
+    const good = await node.respond(spec(await pending()), sp.certPem, { signResponse: false });
+    // An element the schema does not allow between Issuer and Status (only Signature and Extensions are).
+    const invalid = good.replace('</saml:Issuer>', '</saml:Issuer><saml:Audience>x</saml:Audience>');
+    expect(await codeOf(invalid)).toBe('ERR_SAML_SCHEMA');
+    expect(await codeOf(good.slice(0, -5))).toBe('ERR_SAML_SCHEMA');
+    expect(await codeOf(`<!DOCTYPE r>${good}`)).toBe('ERR_SAML_SCHEMA');
+    expect(await codeOf(good.replace('</saml:Issuer>', '\uD800</saml:Issuer>'))).toBe('ERR_SAML_SCHEMA');
+    expect(await codeOf(good)).toBe('accepted');
+  });
+
+  it('the decrypted assertion is schema-validated before anything reads it', async () => {
+    const id = await pending();
+    const a = assertionXml(spec(id), node.entityId).replace(
+      /(<saml:Issuer[^>]*>[^<]*<\/saml:Issuer>)/,
+      '$1<saml:Audience>x</saml:Audience>',
+    );
+    const r = responseXml(
+      {
+        inResponseTo: id,
+        acsUrl: ACS,
+        assertion: await encrypt(sign(a, ASSERTION_XPATH, node.signing), sp.certPem),
+      },
+      node.entityId,
+    );
+    expect(await codeOf(sign(r, RESPONSE_XPATH, node.signing))).toBe('ERR_SAML_SCHEMA');
+  });
+
+  it('decrypts an EncryptedAssertion whose namespaces are declared on the Response only', async () => {
+    for (const signResponse of [false, true]) {
+      const id = await pending();
+      const signed = sign(assertionXml(spec(id), node.entityId), ASSERTION_XPATH, node.signing);
+      // xml-encryption declares saml, xenc, e (also xmlenc) and the default (xmldsig) namespace in place.
+      const bare = (await encrypt(signed, sp.certPem)).replaceAll(/ xmlns(:saml|:xenc|:e)?="[^"]*"/g, '');
+      expect(bare).not.toContain('xmlns');
+      const r = responseXml({ inResponseTo: id, acsUrl: ACS, assertion: bare }, node.entityId).replace(
+        '<samlp:Response ',
+        '<samlp:Response xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" xmlns:e="http://www.w3.org/2001/04/xmlenc#" xmlns="http://www.w3.org/2000/09/xmldsig#" ',
+      );
+      const xml = signResponse ? sign(r, RESPONSE_XPATH, node.signing) : r;
+      expect(await codeOf(xml)).toBe('accepted');
+    }
+  });
+
+  it('a key that does not decrypt, a tampered ciphertext -> ERR_SAML_DECRYPT', async () => {
+    expect(
+      await codeOf(await node.respond(spec(await pending()), sp.certPem, { signResponse: false }), {
+        decryptionKeyPem: stranger.keyPem,
+      }),
+    ).toBe('ERR_SAML_DECRYPT');
+    const xml = await node.respond(spec(await pending()), sp.certPem, { signResponse: false });
+    // The data ciphertext (the key's is in e:CipherValue): AES-GCM refuses it once a byte changes.
+    const data = /<xenc:CipherValue>([^<]+)<\/xenc:CipherValue>/.exec(xml)?.[1] ?? '';
+    expect(data.length).toBeGreaterThan(100);
+    const flipped = `${data.slice(0, 40)}${data[40] === 'A' ? 'B' : 'A'}${data.slice(41)}`;
+    expect(await codeOf(xml.replace(data, flipped))).toBe('ERR_SAML_DECRYPT');
+  });
+});

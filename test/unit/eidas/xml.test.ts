@@ -1,0 +1,41 @@
+import { XmlDocument } from 'libxml2-wasm';
+import { describe, expect, it } from 'vitest';
+import { parseXml, withDoc } from '../../../adapters/eidas/xml.js';
+
+const doc = (text: string, attr = text) =>
+  `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a" Name="${attr}"><saml:Issuer>${text}</saml:Issuer></saml:Assertion>`;
+
+describe('parseXml (UTF-8 by Buffer.from, then libxml2 fromBuffer)', () => {
+  it('reads the same text and attributes as XmlDocument.fromString, outside the BMP too', () => {
+    for (const text of ['plain', '架橋 花子', 'Μύλλερ', 'emoji 😀 and 𠮷', 'a&amp;b &#x1F600;']) {
+      const fast = parseXml(doc(text));
+      const slow = XmlDocument.fromString(doc(text));
+      try {
+        expect(fast.toString()).toBe(slow.toString());
+        expect(fast.root.attr('Name')?.value).toBe(slow.root.attr('Name')?.value);
+      } finally {
+        fast.dispose();
+        slow.dispose();
+      }
+    }
+  });
+
+  it('still refuses a string with a lone surrogate (Buffer.from would make it U+FFFD)', () => {
+    expect(() => XmlDocument.fromString(doc('x\uD800y')).dispose()).toThrow();
+    expect(() => parseXml(doc('x\uD800y')).dispose()).toThrow();
+    expect(() => parseXml(doc('x\uDC00')).dispose()).toThrow();
+  });
+
+  it('refuses malformed XML and DOCTYPEs (withDoc)', () => {
+    expect(() => parseXml('<a>')).toThrow();
+    expect(() => withDoc(`<!DOCTYPE a>${doc('x')}`, () => 1)).toThrow(/DOCTYPE/);
+  });
+
+  it('standalone(): an element with the namespaces it inherits, as its own document', () => {
+    const xml = `<r:R xmlns:r="urn:r" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:EncryptedAssertion><saml:X a="1">t</saml:X></saml:EncryptedAssertion></r:R>`;
+    const out = withDoc(xml, (d) => d.standalone(d.one('//saml:EncryptedAssertion') ?? d.root));
+    expect(out).toBe(
+      '<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:X a="1">t</saml:X></saml:EncryptedAssertion>',
+    );
+  });
+});
