@@ -8,7 +8,10 @@
  *  - `sp-validate`: the connector-side validation (sp-consume.ts + sp-response.ts: schema of the Response and of
  *    the decrypted assertion, structure, both signatures, conditions, audience, recipient, InResponseTo against a
  *    pending request, replay in a memory store) of responses built by `idp-ours`;
- *  - `sp-schema-only`: the two schema validations alone (the Response and its decrypted assertion).
+ *  - `sp-schema-only`: the two schema validations alone (the Response and its decrypted assertion);
+ *  - `sp-signatures-only`: the two signature verifications alone (verifyElementSignature, i.e. xml-crypto's
+ *    checkSignature plus our reference checks, on the Response and on its decrypted assertion): the floor that
+ *    xml-crypto's string API sets for sp-validate.
  */
 import { loadavg } from 'node:os';
 import samlify from 'samlify';
@@ -20,6 +23,7 @@ import { validateSamlSchema } from '../../adapters/eidas/schema-validator.js';
 import { consumeSamlResponse, pendingKey } from '../../adapters/eidas/sp-consume.js';
 import type { ResponseExpectations } from '../../adapters/eidas/sp-response.js';
 import { decryptResponseAssertion } from '../../adapters/eidas/xml-encryption.js';
+import { verifyElementSignature } from '../../adapters/eidas/xml-signature.js';
 import type { AdapterStore } from '../../src/core/adapter.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
 import { ACS, IDP_ENTITY, SP_ENTITY, samlBenchSetup } from './saml-setup.js';
@@ -162,8 +166,8 @@ async function batchedRate<T>(
 export const samlGroup = {
   name: 'saml',
   async run(seconds: number, select: (caseName: string) => boolean): Promise<void> {
-    if (!['idp-raw-samlify', 'idp-ours', 'sp-validate', 'sp-schema-only'].some((n) => select(`saml-${n}`)))
-      return;
+    const cases = ['idp-raw-samlify', 'idp-ours', 'sp-validate', 'sp-schema-only', 'sp-signatures-only'];
+    if (!cases.some((n) => select(`saml-${n}`))) return;
     const s = await samlBenchSetup();
     const raw = rawIdp(s);
     const results: Record<string, number> = {};
@@ -254,14 +258,19 @@ export const samlGroup = {
         ` (${r.msEach.toFixed(2)} ms each, ${r.cpuMsEach.toFixed(2)} ms CPU; goal >= ${SP_GOAL}/s: ${r.perSecond >= SP_GOAL ? 'met' : 'MISSED'})`,
       );
     }
+    // Schema validation and signature checks have no state: one prepared batch is checked over and over.
+    const decrypted =
+      on('sp-schema-only') || on('sp-signatures-only')
+        ? await Promise.all(
+            (await prepare()).map(async (xml) => ({
+              xml,
+              assertion: await decryptResponseAssertion(xml, s.spEncryption.keyPem),
+            })),
+          )
+        : [];
+    const share = (r: { perSecond: number }) =>
+      results.sp ? ` = ${((100 * results.sp) / r.perSecond).toFixed(0)}% of sp-validate` : '';
     if (on('sp-schema-only')) {
-      // Schema validation has no state: one prepared batch is validated over and over.
-      const decrypted = await Promise.all(
-        (await prepare()).map(async (xml) => ({
-          xml,
-          assertion: await decryptResponseAssertion(xml, s.spEncryption.keyPem),
-        })),
-      );
       const r = await batchedRate(
         seconds,
         async () => decrypted,
@@ -270,8 +279,29 @@ export const samlGroup = {
           validateSamlSchema(d.assertion);
         },
       );
-      const share = results.sp ? ` = ${((100 * results.sp) / r.perSecond).toFixed(0)}% of sp-validate` : '';
-      print('sp-schema-only', r.perSecond, r.n, ` (${r.msEach.toFixed(3)} ms each${share})`);
+      print(
+        'sp-schema-only',
+        r.perSecond,
+        r.n,
+        ` (${r.msEach.toFixed(3)} ms each, ${r.cpuMsEach.toFixed(3)} ms CPU${share(r)})`,
+      );
+    }
+    if (on('sp-signatures-only')) {
+      const certs = node.signingCerts;
+      const r = await batchedRate(
+        seconds,
+        async () => decrypted,
+        (d) => {
+          verifyElementSignature(d.xml, [[NS.samlp, 'Response']], certs);
+          verifyElementSignature(d.assertion, [[NS.saml, 'Assertion']], certs);
+        },
+      );
+      print(
+        'sp-signatures-only',
+        r.perSecond,
+        r.n,
+        ` (${r.msEach.toFixed(3)} ms each, ${r.cpuMsEach.toFixed(3)} ms CPU${share(r)})`,
+      );
     }
     console.log(
       `saml: load average ${loadavg()
