@@ -14,8 +14,14 @@
  * written only by revocation (rare, administrative; a short `setIfAbsent` lock per list keeps two
  * revocations from losing one another). Tokens are cached per list and re-signed only when the bits
  * changed or half the token's `ttl` has passed. Nothing personal is stored: random credential ids and
- * indices only. Records of list 1 keep their pre-multi-list names (`status:bits`, `status:idx:<i>`), and
- * `status:cred:<id>` is still the bare index (the list is in `status:cred-list:<id>`, absent = 1).
+ * indices only. Records of list 1 keep their pre-multi-list names (`status:bits`, `status:idx:<i>`).
+ *
+ * One allocation is one store round trip (one commit on SQLite): the index reservation
+ * (`status:idx[:<n>]:<i>` = credential id) and the credential's pointer to it (`status:cred:<id>` =
+ * `{ list, idx }`) are written together, before the reservation is known to be won; a lost try's pointer is
+ * overwritten by the next try, and `revoke` acts only on a reservation that names the credential, so a stale
+ * pointer can never flip another credential's bit. Older records (`status:cred:<id>` = bare index, list in
+ * `status:cred-list:<id>`, absent = 1) are still revoked.
  * Packing is ours (node:zlib, the same zlib/base64url `lst` as @sd-jwt/jwt-status-list, whose StatusList
  * holds a number[] and converts bit by bit through strings); tests check both read each other's lists.
  */
@@ -78,7 +84,25 @@ const CACHE_LISTS = 32;
 const bitsKey = (n: number) => (n === 1 ? 'status:bits' : `status:bits:${n}`);
 const idxKey = (n: number, idx: number) => (n === 1 ? `status:idx:${idx}` : `status:idx:${n}:${idx}`);
 const credKey = (id: string) => `status:cred:${id}`;
+/** Written by allocations before they became one round trip (with `status:cred:<id>` = bare index). */
 const credListKey = (id: string) => `status:cred-list:${id}`;
+
+/** `status:cred:<id>`: where the credential's bit is. */
+interface CredRef {
+  readonly list: number;
+  readonly idx: number;
+}
+
+function isCredRef(v: unknown): v is CredRef {
+  const r = v as CredRef | null | undefined;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isSafeInteger(r.list) &&
+    r.list >= 1 &&
+    Number.isSafeInteger(r.idx)
+  );
+}
 const sealedKey = (n: number) => `status:sealed:${n}`;
 const liveKey = (n: number) => `status:live:${n}`;
 const CURRENT_KEY = 'status:current';
@@ -218,9 +242,12 @@ export function createStatusList(o: StatusListOptions): StatusListService {
         const n = await current();
         for (let i = 0; i < TRIES_PER_LIST; i++) {
           const idx = randomInt(o.size);
-          if (await s.setIfAbsent(idxKey(n, idx), credentialId, ttl)) {
-            await s.set(credListKey(credentialId), n, ttl);
-            await s.set(credKey(credentialId), idx, ttl);
+          // Both writes in one turn (see the module comment): the pointer of a lost try is overwritten below.
+          const [won] = await Promise.all([
+            s.setIfAbsent(idxKey(n, idx), credentialId, ttl),
+            s.set(credKey(credentialId), { list: n, idx } satisfies CredRef, ttl),
+          ]);
+          if (won) {
             await extendLive(n, until);
             if (observe(false) && local === n) await seal(n, until);
             return { list: n, idx, uri: uriOf(n) };
@@ -232,9 +259,18 @@ export function createStatusList(o: StatusListOptions): StatusListService {
       throw eudiError('ERR_EUDI_STATUS_FULL', { oauth: 'server_error' });
     },
     async revoke(credentialId) {
-      const idx = await s.get<number>(credKey(credentialId));
-      if (typeof idx !== 'number') return false;
-      const n = (await s.get<number>(credListKey(credentialId))) ?? 1;
+      const ref = await s.get<number | CredRef>(credKey(credentialId));
+      let n: number;
+      let idx: number;
+      if (typeof ref === 'number') {
+        // Written before allocations became one round trip: the list is in its own record.
+        idx = ref;
+        n = (await s.get<number>(credListKey(credentialId))) ?? 1;
+      } else if (isCredRef(ref)) ({ list: n, idx } = ref);
+      else return false;
+      // Only a reservation that names this credential: a pointer left by a lost allocation try is not enough.
+      if (!Number.isSafeInteger(idx) || idx < 0 || (await s.get(idxKey(n, idx))) !== credentialId)
+        return false;
       await withLock(n, async () => {
         const lst = await s.get<string>(bitsKey(n));
         const bytes = unpackStatusBits(lst ?? emptyLst, Math.max(o.size, idx + 1));

@@ -68,12 +68,10 @@ async function credentialIdOf(credential: string, g: TestGateway = gw): Promise<
     .map((r) => JSON.parse(r.body) as { type?: string; detail?: { credential?: string } })
     .filter((e) => e.type === 'credential.issued')
     .map((e) => String(e.detail?.credential));
-  for (const id of ids)
-    if (
-      (await g.gateway.store.get('a:eudi', `status:cred:${id}`)) === idx &&
-      ((await g.gateway.store.get('a:eudi', `status:cred-list:${id}`)) ?? 1) === list
-    )
-      return id;
+  for (const id of ids) {
+    const ref = await g.gateway.store.get<{ list: number; idx: number }>('a:eudi', `status:cred:${id}`);
+    if (ref?.list === list && ref.idx === idx) return id;
+  }
   throw new Error('credential id not found in the audit log');
 }
 

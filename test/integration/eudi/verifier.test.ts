@@ -205,7 +205,8 @@ async function credentialIdOf(c: string): Promise<string> {
     .map((r) => JSON.parse(r.body) as { type?: string; detail?: { credential?: string } })
     .filter((e) => e.type === 'credential.issued')
     .map((e) => String(e.detail?.credential));
-  for (const id of ids) if ((await gw.store.get('a:eudi', `status:cred:${id}`)) === idx) return id;
+  for (const id of ids)
+    if ((await gw.store.get<{ idx: number }>('a:eudi', `status:cred:${id}`))?.idx === idx) return id;
   throw new Error('credential id not found in the audit log');
 }
 

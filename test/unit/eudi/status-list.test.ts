@@ -207,6 +207,80 @@ describe('status lists', () => {
     expect(await s.token(issuer.signer, last)).toBeDefined(); // the current list is always served
   });
 
+  it('allocates in one store round trip: the reservation and the pointer are written in the same turn', async () => {
+    const store = adapterStore();
+    const turns: string[][] = [];
+    let turn: string[] | undefined;
+    // Writes settle at the end of the event-loop turn, as with the SQLite store's group commit.
+    const settled = <T>(p: Promise<T>) => p.then((v) => new Promise<T>((r) => setImmediate(() => r(v))));
+    const counted: typeof store = {
+      ...store,
+      set: (k, v, ttl) => {
+        note(`set ${k}`);
+        return settled(store.set(k, v, ttl));
+      },
+      setIfAbsent: (k, v, ttl) => {
+        note(`setIfAbsent ${k}`);
+        return settled(store.setIfAbsent(k, v, ttl));
+      },
+    };
+    function note(w: string) {
+      if (!turn) {
+        turn = [];
+        turns.push(turn);
+        setImmediate(() => {
+          turn = undefined;
+        });
+      }
+      turn.push(w.replace(/:[^:]+$/, ':*'));
+    }
+    const s = list({ size: 1_048_576, store: counted });
+    await s.allocate('first', 3600); // also writes status:live:1 once (then about hourly)
+    await new Promise((r) => setImmediate(r));
+    turns.length = 0;
+    await s.allocate('second', 3600);
+    expect(turns).toEqual([['setIfAbsent status:idx:*', 'set status:cred:*']]);
+  });
+
+  it('revoke flips only a reservation that names the credential (a lost try leaves no usable pointer)', async () => {
+    const store = adapterStore();
+    const s = list({ size: 16, store });
+    const [a, b] = await allocateMany(s, 2);
+    // A pointer as a lost allocation try of "loser" leaves it: to an index "cred-0" holds.
+    await store.set('status:cred:loser', { list: a!.list, idx: a!.idx }, 3600);
+    expect(await s.revoke('loser')).toBe(false);
+    // A forged or malformed pointer is refused too.
+    await store.set('status:cred:bad', { list: 0, idx: a!.idx }, 3600);
+    expect(await s.revoke('bad')).toBe(false);
+    await store.set('status:cred:bad2', { list: 1, idx: -1 }, 3600);
+    expect(await s.revoke('bad2')).toBe(false);
+    const d = await decoded(await s.token(issuer.signer, 1), 1);
+    expect(d.getStatus(a!.idx)).toBe(0);
+    expect(d.getStatus(b!.idx)).toBe(0);
+    expect(await s.revoke(a!.id)).toBe(true);
+    expect((await decoded(await s.token(issuer.signer, 1), 1)).getStatus(a!.idx)).toBe(1);
+  });
+
+  it('still revokes credentials recorded before allocations were one round trip (bare index + cred-list)', async () => {
+    const store = adapterStore();
+    const s = list({ size: 16, store });
+    await allocateMany(s, 1);
+    // Old layout, list 1: status:idx:<i> = id, status:cred:<id> = i, no cred-list record (= list 1).
+    await store.setIfAbsent('status:idx:9', 'old-1', 3600);
+    await store.set('status:cred:old-1', 9, 3600);
+    expect(await s.revoke('old-1')).toBe(true);
+    expect(await s.statusOf(1, 9)).toBe(1);
+    // Old layout in list 2: the list in status:cred-list:<id>.
+    await store.setIfAbsent('status:idx:2:3', 'old-2', 3600);
+    await store.set('status:cred:old-2', 3, 3600);
+    await store.set('status:cred-list:old-2', 2, 3600);
+    expect(await s.revoke('old-2')).toBe(true);
+    expect(await s.statusOf(2, 3)).toBe(1);
+    // An old pointer whose reservation names another credential is refused.
+    await store.set('status:cred:old-3', 9, 3600);
+    expect(await s.revoke('old-3')).toBe(false);
+  });
+
   it('packs bits LSB first, interoperable with @sd-jwt/jwt-status-list both ways', () => {
     const size = 4096;
     const bits = Array.from({ length: size }, (_, i) => (i % 7 === 0 || i === size - 1 ? 1 : 0));
