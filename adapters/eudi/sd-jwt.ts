@@ -3,7 +3,8 @@
  * Status List encoding. Signatures are produced and checked by the callers (jose / node:crypto); this
  * module handles only what is SD-JWT specific (RFC 9901 disclosures, `_sd` digests, `sd_hash`).
  */
-import { digest, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { randomFillSync } from 'node:crypto';
+import { digest } from '@sd-jwt/crypto-nodejs';
 import { splitSdJwt, unpack } from '@sd-jwt/decode';
 import { getListFromStatusListJWT, StatusList } from '@sd-jwt/jwt-status-list';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -39,17 +40,49 @@ export interface SignSdJwtVcInput {
   /** Decoy digests per `_sd` array is not used: PID claim counts are not secret enough to warrant it. */
 }
 
-/** Issue an SD-JWT VC (`typ: dc+sd-jwt`) and return its compact serialisation `<jwt>~<d1>~…~`. */
-export async function signSdJwtVc(input: SignSdJwtVcInput): Promise<string> {
-  const { alg, ...header } = input.header;
+const SALT_BYTES = 16;
+const saltPool = Buffer.alloc(SALT_BYTES * 256);
+let saltOffset = saltPool.length;
+
+/**
+ * A disclosure salt: 128 bits from the CSPRNG, base64url (RFC 9901 §9.3 recommends at least 128 bits;
+ * `generateSalt(16)` of @sd-jwt/crypto-nodejs returns 16 hex digits, 64 bits). Drawn from a buffer refilled by
+ * one `randomFillSync` every 256 salts instead of one `randomBytes` call per disclosure; every byte is used
+ * once and zeroed when taken.
+ */
+export function disclosureSalt(): string {
+  if (saltOffset === saltPool.length) {
+    randomFillSync(saltPool);
+    saltOffset = 0;
+  }
+  const end = saltOffset + SALT_BYTES;
+  const salt = saltPool.toString('base64url', saltOffset, end);
+  saltPool.fill(0, saltOffset, end);
+  saltOffset = end;
+  return salt;
+}
+
+/** One library instance per signing function (the issuer's signer lives as long as the process). */
+const instances = new WeakMap<SignSdJwtVcInput['sign'], { alg: string; instance: SDJwtVcInstance }>();
+
+function issuerInstance(sign: SignSdJwtVcInput['sign'], alg: string): SDJwtVcInstance {
+  const hit = instances.get(sign);
+  if (hit?.alg === alg) return hit.instance;
   const instance = new SDJwtVcInstance({
-    signer: input.sign,
+    signer: sign,
     signAlg: alg,
     hasher: digest,
     hashAlg: 'sha-256',
-    saltGenerator: generateSalt,
+    saltGenerator: disclosureSalt,
   });
-  return instance.issue(input.claims, toFrame(input.sd), { header });
+  instances.set(sign, { alg, instance });
+  return instance;
+}
+
+/** Issue an SD-JWT VC (`typ: dc+sd-jwt`) and return its compact serialisation `<jwt>~<d1>~…~`. */
+export async function signSdJwtVc(input: SignSdJwtVcInput): Promise<string> {
+  const { alg, ...header } = input.header;
+  return issuerInstance(input.sign, alg).issue(input.claims, toFrame(input.sd), { header });
 }
 
 export interface SplitPresentation {

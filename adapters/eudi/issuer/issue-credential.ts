@@ -67,7 +67,8 @@ export async function issuePidCredential(input: IssuePidInput): Promise<{ creden
     },
     sd: pidSdSpec(pid),
     header: { alg: input.signer.alg, x5c: [...input.signer.x5c] },
-    sign: (data) => input.signer.sign(data),
+    // The signer's own function (not a fresh closure), so signSdJwtVc reuses one library instance per key.
+    sign: input.signer.sign,
   });
   return { credential, exp };
 }

@@ -34,7 +34,8 @@ export interface IssuerSigner {
   readonly publicJwk: JWK;
   /** For jose (status list tokens). */
   readonly privateKey: KeyObject;
-  sign(signingInput: string): string;
+  /** Called unbound (a plain function, no `this`). */
+  readonly sign: (signingInput: string) => string;
 }
 
 export function createIssuerSigner(privateJwk: JWK, publicJwk: JWK, x5c: readonly string[]): IssuerSigner {

@@ -118,6 +118,42 @@ describe('issuePidCredential', () => {
     await expect(jwtVerify(credential.split('~')[0]!, key, { typ: 'dc+sd-jwt' })).resolves.toBeDefined();
   });
 
+  it('gives every disclosure a fresh 128-bit salt, across credentials and salt-pool refills', async () => {
+    const salts: string[] = [];
+    // 40 credentials of 17 disclosures: past two refills of the 256-salt pool.
+    for (let i = 0; i < 40; i++) {
+      const { credential } = await issue(i);
+      for (const d of credential.split('~').slice(1, -1)) {
+        const [salt] = JSON.parse(Buffer.from(d, 'base64url').toString('utf8')) as [string];
+        salts.push(salt);
+      }
+    }
+    expect(salts.length).toBeGreaterThan(512);
+    for (const salt of salts) {
+      expect(salt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(salt, 'base64url').length).toBe(16);
+    }
+    expect(new Set(salts).size).toBe(salts.length);
+    // Not a zeroed (already taken) stretch of the pool.
+    expect(salts).not.toContain(Buffer.alloc(16).toString('base64url'));
+  });
+
+  it('signs with the key of the signer it is given (one cached library instance per signer)', async () => {
+    const other = await testIssuer('Other issuer');
+    for (const [a, b] of [
+      [issuer, other],
+      [other, issuer],
+    ] as const) {
+      const { credential } = await issuePidCredential(
+        pidInput(a.signer, holder.publicJwk, { uri: STATUS_URI, idx: 1 }),
+      );
+      const jwt = credential.split('~')[0]!;
+      await expect(jwtVerify(jwt, await importJWK(a.signer.publicJwk, 'ES256'))).resolves.toBeDefined();
+      await expect(jwtVerify(jwt, await importJWK(b.signer.publicJwk, 'ES256'))).rejects.toThrow();
+      expect(decodeProtectedHeader(jwt).x5c).toEqual([...a.signer.x5c]);
+    }
+  });
+
   it('refuses a holder key with private members and an identity without the mandatory names', async () => {
     await expect(
       issuePidCredential({ ...(await baseInput()), holderJwk: holder.privateJwk }),
