@@ -73,6 +73,32 @@ const PROVIDER_ROUTES = [
   '/challenge',
 ];
 
+/**
+ * oidc-provider endpoints that nothing else in the app serves (see createGateway's fast path); their metric
+ * route label. `/request` (PAR) is not one of them: it has its own 405 handler.
+ */
+const DIRECT_PROVIDER_ROUTES = [
+  '/auth',
+  '/token',
+  '/me',
+  '/jwks',
+  '/.well-known/openid-configuration',
+  '/session/end',
+  '/token/revocation',
+  '/token/introspection',
+];
+
+/** The route label of a path served by oidc-provider directly, or undefined. */
+export function directProviderRoute(path: string): string | undefined {
+  let found: string | undefined;
+  for (const r of DIRECT_PROVIDER_ROUTES) {
+    // The longest match wins: /token/revocation over /token.
+    if ((path === r || path.startsWith(`${r}/`)) && (found === undefined || r.length > found.length))
+      found = r;
+  }
+  return found;
+}
+
 function openStore(config: GatewayConfig): Store {
   if (config.store.kind === 'redis')
     return createRedisStore(config.store.url, { keyPrefix: config.store.keyPrefix ?? 'kakehashi:' });
@@ -264,6 +290,19 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
         PROVIDER_ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? undefined,
     }),
   );
+  // oidc-provider's own endpoints go straight to it: no express route or router of ours serves these paths, so
+  // the layers below (health, metrics, the interaction hub, adapter routers, PAR's 405) would only be matched
+  // and skipped on every authorization, token and userinfo request.
+  const providerCallback = provider.callback();
+  app.use((req, res, next) => {
+    const route = directProviderRoute(req.path);
+    if (route === undefined) {
+      next();
+      return;
+    }
+    res.locals.metricsRoute = route;
+    providerCallback(req, res);
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -308,7 +347,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     if (req.method === 'POST') return next();
     res.set('allow', 'POST').status(405).json({ error: 'invalid_request', error_description: 'use POST' });
   });
-  app.use(provider.callback());
+  app.use(providerCallback);
   app.use(errorHandler(log, config.ui.defaultLocale));
 
   await audit({

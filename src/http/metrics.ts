@@ -93,19 +93,15 @@ export function createMetrics(): Metrics {
     (options: HttpMiddlewareOptions = {}): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
       const end = httpRequestDuration.startTimer();
-      let done = false;
-      const record = () => {
-        if (done) return;
-        done = true;
+      // A response always ends with 'close' (after 'finish' when it was sent completely): one listener.
+      res.once('close', () => {
         end({
           method: req.method,
           route: routePattern(req, res, options.fallbackRoute),
-          // 'close' before 'finish': the client went away before the response was complete.
+          // Closed before it finished: the client went away before the response was complete.
           status: res.writableFinished ? String(res.statusCode) : 'aborted',
         });
-      };
-      res.once('finish', record);
-      res.once('close', record);
+      });
       next();
     };
 
