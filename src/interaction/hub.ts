@@ -66,7 +66,17 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     return negotiateLocale(q ?? uiLocales, req.get('accept-language'), deps.defaultLocale);
   };
 
+  // The reference of an interaction as one request sees it; a login asks for it several times per request.
+  const refs = new WeakMap<Details, InteractionRef>();
   const refOf = (req: Request, details: Details): InteractionRef => {
+    let ref = refs.get(details);
+    if (!ref) {
+      ref = buildRef(req, details);
+      refs.set(details, ref);
+    }
+    return ref;
+  };
+  const buildRef = (req: Request, details: Details): InteractionRef => {
     const clientId = String(details.params.client_id ?? '');
     const allowed = deps.clients.get(clientId)?.allowed_claims;
     const loa = requiredLoa(details.params, deps.clientOwner?.get(clientId)?.acrValues);
@@ -181,7 +191,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         return;
       }
       await saveResult(req, res, { login }, { mergeWithLastSubmission: false });
-      sendConsentPage(req, res, details, identity);
+      sendConsentPage(res, details, ref, identity);
     },
     async fail(req, res, error) {
       const details = await detailsOf(req, res).catch(() => undefined);
@@ -230,8 +240,12 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     return out;
   }
 
-  function sendConsentPage(req: Request, res: Response, details: Details, identity: CanonicalIdentity): void {
-    const ref = refOf(req, details);
+  function sendConsentPage(
+    res: Response,
+    details: Details,
+    ref: InteractionRef,
+    identity: CanonicalIdentity,
+  ): void {
     const names = requestedClaimNames(details.params);
     const have = (a: string) => identity.person[a as keyof typeof identity.person] !== undefined;
     res
@@ -267,9 +281,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
 
   router.get('/interaction/:uid', async (req, res) => {
     const details = await detailsOf(req, res);
-    const locale = localeOf(req, details);
     const ref = refOf(req, details);
-    const csrf = csrfToken(deps.csrfKey, details.uid);
     res.set('cache-control', 'no-store');
     if (details.prompt.name === 'login' && !pendingLoginAccount(details)) {
       if (!started.has(details.uid)) started.set(details.uid, deps.now());
@@ -283,11 +295,15 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         return;
       }
       const sources = eligible.map(([name, s]) => ({ name, label: s.label, description: s.description }));
-      res
-        .type('html')
-        .send(
-          renderLoginPage(locale, { uid: details.uid, clientName: clientName(ref.clientId), csrf, sources }),
-        );
+      const csrf = csrfToken(deps.csrfKey, details.uid);
+      res.type('html').send(
+        renderLoginPage(ref.locale, {
+          uid: details.uid,
+          clientName: clientName(ref.clientId),
+          csrf,
+          sources,
+        }),
+      );
       return;
     }
     const pending = details.prompt.name === 'login' ? pendingLoginAccount(details) : undefined;
@@ -299,7 +315,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
           oauth: 'login_required',
         });
       }
-      sendConsentPage(req, res, details, identity);
+      sendConsentPage(res, details, ref, identity);
       return;
     }
     throw new GatewayError('ERR_PROMPT_UNSUPPORTED', 'unsupported interaction prompt', {
