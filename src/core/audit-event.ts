@@ -33,3 +33,61 @@ export const auditEventInputSchema = z
   })
   .strict();
 export type AuditEventInput = z.infer<typeof auditEventInputSchema>;
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES);
+/** Longest accepted length of each optional string field (as in the schema). */
+const STRING_FIELDS: Readonly<Record<string, number>> = {
+  account: 128,
+  client: 256,
+  source: 128,
+  interaction: 128,
+  reason: 128,
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(v).length === 0;
+};
+
+/**
+ * The schema's check without the schema library, for the hot path (two audit events per login): true only for
+ * events `auditEventInputSchema` accepts unchanged. It may refuse more (then the schema decides and names the
+ * fault), never less; test/unit/audit checks both against each other.
+ */
+export function isAuditEventInput(event: unknown): event is AuditEventInput {
+  if (!isPlainObject(event)) return false;
+  for (const key of Object.keys(event)) {
+    const value = event[key];
+    if (key === 'type') {
+      if (typeof value !== 'string' || !EVENT_TYPES.has(value)) return false;
+    } else if (Object.hasOwn(STRING_FIELDS, key)) {
+      if (value !== undefined && (typeof value !== 'string' || value.length > STRING_FIELDS[key]!))
+        return false;
+    } else if (key === 'attributes') {
+      if (value === undefined) continue;
+      if (!Array.isArray(value) || value.length > 64) return false;
+      for (let i = 0; i < value.length; i++) {
+        const a: unknown = value[i];
+        if (typeof a !== 'string' || a.length > 64) return false;
+      }
+    } else if (key === 'detail') {
+      if (value === undefined) continue;
+      if (!isPlainObject(value)) return false;
+      for (const k of Object.keys(value)) {
+        const v = value[k];
+        if (
+          typeof v === 'string'
+            ? v.length > 256
+            : typeof v === 'number'
+              ? !Number.isFinite(v)
+              : typeof v !== 'boolean'
+        )
+          return false;
+      }
+    } else {
+      return false;
+    }
+  }
+  return typeof event.type === 'string';
+}
