@@ -53,9 +53,8 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
         status: 500,
       });
     }
-    const identity = () => {
-      const now = Math.floor(ctx.now() / 1000);
-      return parseCanonicalIdentity({
+    const build = (now: number) =>
+      parseCanonicalIdentity({
         subject: { id: 'demo-user-0001', issuer: ctx.instanceId },
         authentication: {
           source: ctx.instanceId,
@@ -68,6 +67,16 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
         verified: ['familyName', 'givenName', 'birthDate', 'gender', 'address'],
         extensions: { 'demo:fixture': true },
       });
+    // The identity is fixed but for its two timestamps: it is checked once here, and each login gets a copy with
+    // the login's time (a non-negative whole number of seconds, which is all the schema asks of both fields).
+    const template = build(0);
+    const identity = () => {
+      const now = Math.floor(ctx.now() / 1000);
+      if (!Number.isSafeInteger(now) || now < 0) return build(now); // refused by the schema, with its message
+      const copy = structuredClone(template);
+      copy.authentication.authTime = now;
+      for (const e of copy.authentication.evidence ?? []) e.verifiedAt = now;
+      return copy;
     };
     const router = express.Router();
     router.post('/login', express.urlencoded({ extended: false, limit: 1024 }), async (req, res) => {
