@@ -24,6 +24,8 @@ export interface SqliteStore extends Store {
 }
 
 const PURGE_INTERVAL_MS = 60_000;
+/** WAL pages before an automatic checkpoint (SQLite's default is 1,000); about 40 MB at 4 KiB pages. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** Commit functions of this process's open handles (see the group commit in createSqliteStore). */
 const openBatches = new Set<() => void>();
 
@@ -51,6 +53,10 @@ export function createSqliteStore(path: string): SqliteStore {
   const db = new Database(path, { timeout: 5_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // A checkpoint copies the WAL back into the database file and fsyncs both, on this thread, inside the COMMIT
+  // that crosses the limit: tens of milliseconds with the event loop stalled. The gateway rewrites the same few
+  // hundred pages (short-lived records), so a longer WAL makes checkpoints rarer without making them longer.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.exec(SCHEMA);
 
   const q = {
@@ -174,6 +180,11 @@ export function createSqliteStore(path: string): SqliteStore {
     q.delSetMeta.run(ns, key);
   };
 
+  const deleteValueAndSet = db.transaction((ns: string, key: string) => {
+    q.del.run(ns, key);
+    deleteSet(ns, key);
+  });
+
   const addToSet = db.transaction((ns: string, key: string, member: string, ms: number | undefined) => {
     const now = Date.now();
     const meta = q.setMeta.get(ns, key);
@@ -223,12 +234,7 @@ export function createSqliteStore(path: string): SqliteStore {
       });
     },
     async delete(namespace, key) {
-      return write(() =>
-        db.transaction(() => {
-          q.del.run(namespace, key);
-          deleteSet(namespace, key);
-        })(),
-      );
+      return write(() => deleteValueAndSet.immediate(namespace, key));
     },
     async take<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
       return write(() => {
