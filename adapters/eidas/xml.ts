@@ -23,10 +23,26 @@ function evalOn(node: XmlNode, xpath: string) {
   let c = compiled.get(xpath);
   if (!c) {
     if (compiled.size >= 512) return node.eval(xpath, XPATH_NS);
-    c = XmlXPath.compile(xpath, XPATH_NS);
+    c = XmlXPath.compile(xpath, namespacesOf(xpath));
     compiled.set(xpath, c);
   }
   return node.eval(c);
+}
+
+/**
+ * The XPATH_NS prefixes that `xpath` mentions. libxml2-wasm registers every namespace of a compiled
+ * expression on each evaluation (two string copies into WASM memory per prefix), and most expressions use one
+ * or two of the seven. A prefix inside a string literal may be included needlessly, which is harmless; a
+ * prefix left out would make the evaluation fail loudly (undefined namespace prefix), never match silently.
+ */
+function namespacesOf(xpath: string): Record<string, string> {
+  const used: Record<string, string> = {};
+  for (const m of xpath.matchAll(/(?<![\w.-])([A-Za-z_][\w.-]*):(?!:)/g)) {
+    const prefix = m[1] ?? '';
+    const uri = XPATH_NS[prefix];
+    if (uri !== undefined) used[prefix] = uri;
+  }
+  return used;
 }
 
 /**

@@ -38,4 +38,20 @@ describe('parseXml (UTF-8 by Buffer.from, then libxml2 fromBuffer)', () => {
       '<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:X a="1">t</saml:X></saml:EncryptedAssertion>',
     );
   });
+
+  it('compiled XPath: only the prefixes an expression names are registered, and nothing else changes', () => {
+    const xml =
+      '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">' +
+      '<saml:Issuer>i</saml:Issuer><saml:Assertion><saml:Attribute Name="urn:x:saml:ds:y"/><ds:Signature/></saml:Assertion></samlp:Response>';
+    withDoc(xml, (d) => {
+      expect(d.count('//samlp:Response')).toBe(1);
+      expect(d.count('//saml:Assertion/ds:Signature')).toBe(1);
+      expect(d.count("//saml:Attribute[@Name='urn:x:saml:ds:y']")).toBe(1);
+      expect(d.count('/samlp:Response/saml:Assertion/descendant::ds:Signature')).toBe(1);
+      expect(d.count('//*[local-name()="Signature"]')).toBe(1);
+      expect(d.text('/samlp:Response/saml:Issuer')).toBe('i');
+      // A prefix we do not know is an error, not an empty result.
+      expect(() => d.count('//foo:Signature')).toThrow();
+    });
+  });
 });
