@@ -9,7 +9,7 @@ import { DirectoryString, id_ce_subjectAltName, SubjectAlternativeName } from '@
 import type { X509Certificate } from '@peculiar/x509';
 import type { Gender, Person, PersonAttribute } from '../../../src/core/identity.js';
 import { jpkiError } from '../errors.js';
-import { factsOf } from './certificate.js';
+import { CERTIFICATE_PARSE_OPTIONS, factsOf } from './certificate.js';
 
 export const JPKI_SAN_OID = {
   name: '1.2.392.200149.8.5.5.1',
@@ -78,11 +78,11 @@ function readOtherNames(cert: X509Certificate): Map<string, string> {
   if (!ext) throw jpkiError('ERR_JPKI_ATTRIBUTES');
   const values = new Map<string, string>();
   try {
-    for (const gn of AsnConvert.parse(ext.value, SubjectAlternativeName)) {
+    for (const gn of AsnConvert.parse(ext.value, SubjectAlternativeName, CERTIFICATE_PARSE_OPTIONS)) {
       const other = gn.otherName;
       if (!other || !(Object.values(JPKI_SAN_OID) as string[]).includes(other.typeId)) continue;
       if (values.has(other.typeId)) throw new Error('duplicate attribute');
-      const ds = AsnConvert.parse(other.value, DirectoryString);
+      const ds = AsnConvert.parse(other.value, DirectoryString, CERTIFICATE_PARSE_OPTIONS);
       const text = ds.utf8String ?? ds.printableString;
       if (text === undefined) throw new Error('unexpected string type');
       values.set(other.typeId, text.normalize('NFC'));

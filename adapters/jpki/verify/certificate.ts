@@ -29,19 +29,82 @@ import { X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
 
 const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-/** Certificate signature algorithms verified natively; others go through @peculiar/x509 + WebCrypto. */
+/**
+ * Certificate signature algorithms verified natively (RSASSA-PKCS1-v1_5 over SHA-2, RFC 4055 §5 OIDs);
+ * others go through @peculiar/x509 + WebCrypto.
+ */
 const NODE_RSA_PKCS1_HASHES: Readonly<Record<string, string>> = {
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
 };
+
+/**
+ * asn1js options for everything parsed from a certificate. By default asn1js also tries to decode the
+ * content of every OCTET STRING and BIT STRING as nested ASN.1 (the public key, each extension value, the
+ * signature) and throws the result away when the schema maps the field to bytes; the extensions we use
+ * are then decoded a second time with their own schema. Turning that guess off changes no field of the
+ * result (same bytes, same errors for malformed input) and removes a third of the parse of a card
+ * certificate. The library's resource limits (depth, node count, content length) keep their defaults.
+ */
+export const CERTIFICATE_PARSE_OPTIONS = { berOptions: { parseEmbedded: false } } as const;
 
 /** An X509Certificate that exposes its parsed ASN.1 (the certificate parsed from card input). */
 export class ParsedCertificate extends X509Certificate {
+  constructor(der: Uint8Array<ArrayBuffer>) {
+    super(der, CERTIFICATE_PARSE_OPTIONS);
+  }
+
   get certificateAsn(): Certificate {
     return this.asn;
   }
 }
+
+/**
+ * Decoded extension values shared between certificates, keyed by the extension's OID and its exact
+ * extnValue bytes (the decode is a pure function of those). Every card of one CA generation carries the
+ * same keyUsage, basicConstraints, certificatePolicies, authorityInfoAccess and authorityKeyIdentifier
+ * bytes, so a card seen for the first time does not pay asn1-schema's per-parse cost for each of them
+ * again. Only these profile extensions go through it, never subjectAltName (the holder's attributes
+ * stay with their certificate object). A bounded LRU; values are immutable (numbers, booleans, frozen
+ * arrays; Buffers are copied out); a value that fails to decode is never stored.
+ */
+export class DecodedExtensionCache {
+  readonly #entries = new Map<string, unknown>();
+  readonly #max: number;
+  /** Larger values are decoded without the cache (they are not the shared profile extensions). */
+  static readonly MAX_VALUE_BYTES = 512;
+
+  /** `maxEntries` 0 disables sharing (every certificate decodes its own extensions). */
+  constructor(maxEntries = 256) {
+    this.#max = maxEntries;
+  }
+
+  decode<T>(type: string, value: ArrayBuffer, decode: (value: ArrayBuffer) => T): T {
+    if (this.#max === 0 || value.byteLength > DecodedExtensionCache.MAX_VALUE_BYTES) return decode(value);
+    const key = `${type}:${Buffer.from(value).toString('base64')}`;
+    if (this.#entries.has(key)) {
+      const hit = this.#entries.get(key) as T;
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit;
+    }
+    const decoded = decode(value);
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(key, decoded);
+    return decoded;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** The process-wide cache used by factsOf (extension decodes are pure, so instances may share it). */
+export const sharedExtensionCache = new DecodedExtensionCache();
 
 export interface ExtensionRecord {
   readonly type: string;
@@ -52,12 +115,14 @@ export interface ExtensionRecord {
 /** Lazily computed, memoised facts of one certificate. */
 export class CertificateFacts {
   readonly #cert: X509Certificate;
+  readonly #shared: DecodedExtensionCache;
   #asn?: Certificate;
   #extensions?: readonly ExtensionRecord[];
   readonly #memo = new Map<string, unknown>();
 
-  constructor(cert: X509Certificate) {
+  constructor(cert: X509Certificate, shared: DecodedExtensionCache = sharedExtensionCache) {
     this.#cert = cert;
+    this.#shared = shared;
   }
 
   #once<T>(key: string, compute: () => T): T {
@@ -71,7 +136,7 @@ export class CertificateFacts {
     this.#asn ??=
       this.#cert instanceof ParsedCertificate
         ? this.#cert.certificateAsn
-        : AsnConvert.parse(this.#cert.rawData, Certificate);
+        : AsnConvert.parse(this.#cert.rawData, Certificate, CERTIFICATE_PARSE_OPTIONS);
     return this.#asn;
   }
 
@@ -84,13 +149,16 @@ export class CertificateFacts {
     return this.#extensions;
   }
 
-  /** The first extension of `type`, parsed; undefined when absent; a value that does not parse is malformed. */
-  #parsed<T>(type: string, parse: (value: ArrayBuffer) => T): T | undefined {
+  /**
+   * The first extension of `type`, parsed; undefined when absent; a value that does not parse is malformed.
+   * `shared`: a profile extension whose decoded value may come from the DecodedExtensionCache.
+   */
+  #parsed<T>(type: string, parse: (value: ArrayBuffer) => T, shared = false): T | undefined {
     return this.#once(`ext:${type}`, () => {
       const ext = this.extensions.find((e) => e.type === type);
       if (!ext) return undefined;
       try {
-        return parse(ext.value);
+        return shared ? this.#shared.decode(type, ext.value, parse) : parse(ext.value);
       } catch (e) {
         throw jpkiError('ERR_JPKI_MALFORMED', e);
       }
@@ -99,17 +167,34 @@ export class CertificateFacts {
 
   /** keyUsage bits as @peculiar/x509's KeyUsageFlags, undefined without the extension. */
   get keyUsage(): number | undefined {
-    return this.#parsed(id_ce_keyUsage, (v) => AsnConvert.parse(v, KeyUsage).toNumber());
+    return this.#parsed(
+      id_ce_keyUsage,
+      (v) => AsnConvert.parse(v, KeyUsage, CERTIFICATE_PARSE_OPTIONS).toNumber(),
+      true,
+    );
   }
 
   get isCa(): boolean {
-    return this.#parsed(id_ce_basicConstraints, (v) => AsnConvert.parse(v, BasicConstraints).cA) === true;
+    return (
+      this.#parsed(
+        id_ce_basicConstraints,
+        (v) => AsnConvert.parse(v, BasicConstraints, CERTIFICATE_PARSE_OPTIONS).cA,
+        true,
+      ) === true
+    );
   }
 
   get policies(): readonly string[] {
     return (
-      this.#parsed(id_ce_certificatePolicies, (v) =>
-        AsnConvert.parse(v, CertificatePolicies).map((p) => p.policyIdentifier),
+      this.#parsed(
+        id_ce_certificatePolicies,
+        (v) =>
+          Object.freeze(
+            AsnConvert.parse(v, CertificatePolicies, CERTIFICATE_PARSE_OPTIONS).map(
+              (p) => p.policyIdentifier,
+            ),
+          ),
+        true,
       ) ?? []
     );
   }
@@ -117,26 +202,36 @@ export class CertificateFacts {
   /** authorityInfoAccess OCSP URIs, in order. */
   get ocspUrls(): readonly string[] {
     return (
-      this.#parsed(id_pe_authorityInfoAccess, (v) =>
-        AsnConvert.parse(v, AuthorityInfoAccessSyntax).flatMap((d) =>
-          d.accessMethod === id_ad_ocsp && d.accessLocation.uniformResourceIdentifier !== undefined
-            ? [d.accessLocation.uniformResourceIdentifier]
-            : [],
-        ),
+      this.#parsed(
+        id_pe_authorityInfoAccess,
+        (v) =>
+          Object.freeze(
+            AsnConvert.parse(v, AuthorityInfoAccessSyntax, CERTIFICATE_PARSE_OPTIONS).flatMap((d) =>
+              d.accessMethod === id_ad_ocsp && d.accessLocation.uniformResourceIdentifier !== undefined
+                ? [d.accessLocation.uniformResourceIdentifier]
+                : [],
+            ),
+          ),
+        true,
       ) ?? []
     );
   }
 
   get authorityKeyId(): Buffer | undefined {
-    return this.#parsed(id_ce_authorityKeyIdentifier, (v) => {
-      const id = AsnConvert.parse(v, AuthorityKeyIdentifier).keyIdentifier;
-      return id ? Buffer.from(id.buffer) : undefined;
-    });
+    const id = this.#parsed(
+      id_ce_authorityKeyIdentifier,
+      (v) => {
+        const keyId = AsnConvert.parse(v, AuthorityKeyIdentifier, CERTIFICATE_PARSE_OPTIONS).keyIdentifier;
+        return keyId ? new Uint8Array(keyId.buffer.slice(0)) : undefined;
+      },
+      true,
+    );
+    return id ? Buffer.from(id) : undefined;
   }
 
   get subjectKeyId(): Buffer | undefined {
     return this.#parsed(id_ce_subjectKeyIdentifier, (v) =>
-      Buffer.from(AsnConvert.parse(v, SubjectKeyIdentifier).buffer),
+      Buffer.from(AsnConvert.parse(v, SubjectKeyIdentifier, CERTIFICATE_PARSE_OPTIONS).buffer),
     );
   }
 
@@ -152,9 +247,19 @@ export class CertificateFacts {
     return Buffer.from(this.asn.tbsCertificate.serialNumber);
   }
 
+  /** The serial number's DER content octets in lower-case hex (as they appear in an OCSP CertID). */
+  get serialHex(): string {
+    return this.#once('serialHex', () => this.serialNumber.toString('hex'));
+  }
+
   /** The BIT STRING value of subjectPublicKey (what an OCSP CertID's issuerKeyHash hashes). */
   get publicKeyBits(): Buffer {
     return Buffer.from(this.asn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+  }
+
+  /** SHA-1 of publicKeyBits: the issuerKeyHash of an OCSP CertID for certificates this one issued. */
+  get publicKeySha1(): Buffer {
+    return this.#once('keySha1', () => createHash('sha1').update(this.publicKeyBits).digest());
   }
 
   get notBefore(): number {
@@ -200,15 +305,10 @@ export class CertificateFacts {
 
   /** node:crypto hash name when the certificate is signed with RSASSA-PKCS1-v1_5 over SHA-2, else undefined. */
   get nodeSignatureHash(): string | undefined {
-    return this.#once('sigHash', () => {
-      let alg: { name?: string; hash?: { name?: string } };
-      try {
-        alg = this.#cert.signatureAlgorithm as typeof alg;
-      } catch {
-        return undefined;
-      }
-      return alg.name === 'RSASSA-PKCS1-v1_5' ? NODE_RSA_PKCS1_HASHES[alg.hash?.name ?? ''] : undefined;
-    });
+    // The OIDs @peculiar/x509 maps to RSASSA-PKCS1-v1_5 with SHA-256/384/512 (it ignores the parameters,
+    // and so does this table), without the library's algorithm registry lookup per certificate.
+    const oid = this.asn.signatureAlgorithm.algorithm;
+    return Object.hasOwn(NODE_RSA_PKCS1_HASHES, oid) ? NODE_RSA_PKCS1_HASHES[oid] : undefined;
   }
 
   /** Record a SHA-256 of the DER already computed by the caller (the certificate cache). */

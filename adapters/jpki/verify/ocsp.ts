@@ -70,10 +70,13 @@ export class OcspChecker implements RevocationChecker {
   async check(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationGood> {
     const url = this.#options.url ?? ocspUrlOf(cert);
     if (!isHttpUrl(url)) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
-    const certId = await buildCertId(cert, issuer);
-    const cacheKey = `${url}|${cacheKeyOf(certId)}`;
+    // The cache key is what names the certificate in a CertID (issuerKeyHash + serialNumber; the issuer
+    // key hash is memoised on the long-lived anchor), so a hit builds no CertID at all.
+    const cacheKey = `${url}|${cacheKeyFor(cert, issuer)}`;
     const cached = this.#cache.get(cacheKey);
     if (cached) return cached;
+
+    const certId = await buildCertId(cert, issuer);
 
     const nonce = (this.#options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))))(16);
     const body = encodeOcspRequest(certId, nonce);
@@ -106,7 +109,6 @@ function ocspUrlOf(cert: X509Certificate): string | undefined {
 }
 
 const CERT_IDS = new WeakMap<X509Certificate, WeakMap<X509Certificate, CertID>>();
-const CACHE_KEYS = new WeakMap<CertID, string>();
 
 /**
  * CertID per RFC 6960 §4.1.1 with SHA-1 hashes of the issuer DN and the issuer's public key BIT STRING value.
@@ -117,11 +119,10 @@ export async function buildCertId(cert: X509Certificate, issuer: X509Certificate
   const known = byIssuer?.get(issuer);
   if (known) return known;
   const certFacts = factsOf(cert);
-  const sha1 = (data: Uint8Array) => new Uint8Array(createHash('sha1').update(data).digest());
   const certId = new CertID({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: SHA1_OID, parameters: null }),
-    issuerNameHash: new OctetString(sha1(certFacts.issuerDer)),
-    issuerKeyHash: new OctetString(sha1(factsOf(issuer).publicKeyBits)),
+    issuerNameHash: new OctetString(new Uint8Array(createHash('sha1').update(certFacts.issuerDer).digest())),
+    issuerKeyHash: new OctetString(new Uint8Array(factsOf(issuer).publicKeySha1)),
     serialNumber: new Uint8Array(certFacts.serialNumber).buffer,
   });
   if (!byIssuer) {
@@ -132,13 +133,9 @@ export async function buildCertId(cert: X509Certificate, issuer: X509Certificate
   return certId;
 }
 
-function cacheKeyOf(certId: CertID): string {
-  let key = CACHE_KEYS.get(certId);
-  if (key === undefined) {
-    key = `${hex(certId.issuerKeyHash.buffer)}|${hex(certId.serialNumber)}`;
-    CACHE_KEYS.set(certId, key);
-  }
-  return key;
+/** `hex(issuerKeyHash)|hex(serialNumber)` of the CertID buildCertId would build, without building it. */
+function cacheKeyFor(cert: X509Certificate, issuer: X509Certificate): string {
+  return `${factsOf(issuer).publicKeySha1.toString('hex')}|${factsOf(cert).serialHex}`;
 }
 
 export function encodeOcspRequest(certId: CertID, nonce: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -279,8 +276,4 @@ function bytesEqual(a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBuff
 
 function toU8(v: ArrayBuffer | ArrayBufferView): Uint8Array {
   return v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
-
-function hex(v: ArrayBuffer): string {
-  return Buffer.from(v).toString('hex');
 }

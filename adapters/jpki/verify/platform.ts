@@ -10,6 +10,7 @@
 import type { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
 import { jpkiError } from '../errors.js';
+import { factsOf } from './certificate.js';
 import { encodeBase64Url } from './der.js';
 import {
   ExpiringCache,
@@ -36,6 +37,8 @@ export interface PlatformClientOptions extends HttpDeps {
   now?: () => number;
   /** How long one answer serves both the status check and the linkage lookups, default 60 s. */
   memoSeconds?: number;
+  /** Upper bound for reusing an answer (the source's `cacheMaxSeconds`); 0 asks the operator every time. */
+  cacheMaxSeconds?: number;
 }
 
 /** One POST per certificate, shared by the status checker and the linkage service for a short while. */
@@ -51,7 +54,8 @@ export class PlatformStatusClient {
   }
 
   async query(cert: X509Certificate): Promise<PlatformStatus> {
-    const key = encodeBase64Url(await crypto.subtle.digest('SHA-256', cert.rawData));
+    // SHA-256 of the DER, memoised per certificate object (synchronous node:crypto, no WebCrypto round trip).
+    const key = factsOf(cert).sha256.toString('base64url');
     const memo = this.#memo.get(key);
     if (memo) return memo;
     const body = await fetchBytes(
@@ -71,8 +75,10 @@ export class PlatformStatusClient {
       throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
     }
     // Never memoise a refusal: only good answers are reused.
-    if (parsed.status === 'good')
-      this.#memo.set(key, parsed, this.#now() + (this.#options.memoSeconds ?? 60) * 1000);
+    if (parsed.status === 'good') {
+      const seconds = Math.min(this.#options.memoSeconds ?? 60, this.#options.cacheMaxSeconds ?? Infinity);
+      this.#memo.set(key, parsed, this.#now() + seconds * 1000);
+    }
     return parsed;
   }
 }

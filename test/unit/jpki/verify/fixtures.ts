@@ -40,13 +40,22 @@ export function der(cert: X509Certificate): Uint8Array {
 /** A custom end-entity certificate signed by `ca` (profile deviations for negative tests). */
 export async function customCert(
   ca: CaMaterial,
-  options: { extensions?: Extension[]; notBefore?: Date; notAfter?: Date; subject?: string } = {},
+  options: {
+    extensions?: Extension[];
+    notBefore?: Date;
+    notAfter?: Date;
+    subject?: string;
+    /** Hex; random by default. */
+    serialNumber?: string;
+  } = {},
 ): Promise<{ certificate: X509Certificate; privateKey: CryptoKey }> {
   const keys = await crypto.subtle.generateKey(RSA_ALGORITHM, true, ['sign', 'verify']);
   const certificate = await X509CertificateGenerator.create({
-    serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8)))
-      .toString('hex')
-      .replace(/^./, '1'),
+    serialNumber:
+      options.serialNumber ??
+      Buffer.from(crypto.getRandomValues(new Uint8Array(8)))
+        .toString('hex')
+        .replace(/^./, '1'),
     subject: options.subject ?? 'C=JP, CN=CUSTOM',
     issuer: ca.certificate.subjectName,
     notBefore: options.notBefore ?? new Date(Date.now() - 3600_000),

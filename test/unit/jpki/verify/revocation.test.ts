@@ -157,6 +157,37 @@ describe('OcspChecker', () => {
   });
 });
 
+describe('revocation while an answer is cached', () => {
+  it('OCSP: a card revoked after its good answer was cached is refused once the cache expires', async () => {
+    const checker = ocsp({ cacheMaxSeconds: 60 });
+    const c = await cardFor();
+    await checker.check(c.auth.certificate, pki.authCa.certificate);
+    server.revoke(c.auth.certificate);
+    clock += 61_000;
+    await expectCode(checker.check(c.auth.certificate, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
+  });
+
+  it('platform: answers are reused for memoSeconds at most, never past cacheMaxSeconds, revocations never', async () => {
+    const c = await cardFor();
+    const url = server.platformStatusUrl;
+    const memo = new PlatformStatusChecker(new PlatformStatusClient({ fetch, now, url, memoSeconds: 60 }));
+    const before = server.requestCount.platform;
+    await memo.check(c.auth.certificate);
+    await memo.check(c.auth.certificate);
+    expect(server.requestCount.platform).toBe(before + 1);
+    const uncached = new PlatformStatusChecker(
+      new PlatformStatusClient({ fetch, now, url, memoSeconds: 60, cacheMaxSeconds: 0 }),
+    );
+    await uncached.check(c.auth.certificate);
+    server.revoke(c.auth.certificate);
+    await expectCode(uncached.check(c.auth.certificate), 'ERR_JPKI_REVOKED');
+    await expectCode(uncached.check(c.auth.certificate), 'ERR_JPKI_REVOKED');
+    expect(server.requestCount.platform).toBe(before + 4);
+    clock += 61_000;
+    await expectCode(memo.check(c.auth.certificate), 'ERR_JPKI_REVOKED');
+  });
+});
+
 describe('CrlChecker', () => {
   const crl = (extra: Partial<ConstructorParameters<typeof CrlChecker>[0]> = {}) =>
     new CrlChecker({ fetch, now, ...extra });
