@@ -48,7 +48,10 @@ export interface WaitingPageInput {
 
 export async function renderWaitingPage(input: WaitingPageInput): Promise<string> {
   const t = TEXT[input.locale];
-  const svg = await QRCode.toString(input.challengeUrl, {
+  // One byte-mode segment: the library's search for the shortest mix of numeric/alphanumeric/byte
+  // segments (a graph search per page) costs as much as the rest of the symbol, and a URL with
+  // lower-case letters is byte mode almost throughout anyway. The mask is still chosen by the library.
+  const svg = await QRCode.toString([{ data: Buffer.from(input.challengeUrl, 'utf8'), mode: 'byte' }], {
     type: 'svg',
     errorCorrectionLevel: 'M',
     margin: 1,
