@@ -137,7 +137,11 @@ export function createSqliteStore(path: string): SqliteStore {
     if (!batch) {
       // Another handle of this process holding the write lock would make BEGIN IMMEDIATE wait on ourselves.
       for (const other of openBatches) if (other !== commit) other();
-      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec('BEGIN IMMEDIATE');
+      } catch (e) {
+        return Promise.reject(e);
+      }
       batch = { waiters: [], fails: [] };
       setImmediate(commit);
     }
@@ -214,18 +218,32 @@ export function createSqliteStore(path: string): SqliteStore {
       const row = q.get.get(namespace, key);
       return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
     },
-    async set(namespace, key, value, ttlSeconds) {
-      const ms = ttlMs(ttlSeconds);
-      const text = encodeValue(value);
+    // The writes return write()'s promise itself (no async wrapper: one promise per write, not three); an argument
+    // error still comes back as a rejection.
+    set(namespace, key, value, ttlSeconds) {
+      let ms: number | undefined;
+      let text: string;
+      try {
+        ms = ttlMs(ttlSeconds);
+        text = encodeValue(value);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return write(() => {
         const now = Date.now();
         q.set.run(namespace, key, text, ms === undefined ? null : now + ms);
         maybePurge(now);
       });
     },
-    async setIfAbsent(namespace, key, value, ttlSeconds) {
-      const ms = ttlMs(ttlSeconds);
-      const text = encodeValue(value);
+    setIfAbsent(namespace, key, value, ttlSeconds) {
+      let ms: number | undefined;
+      let text: string;
+      try {
+        ms = ttlMs(ttlSeconds);
+        text = encodeValue(value);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return write(() => {
         const now = Date.now();
         const won = q.setIfAbsent.run(namespace, key, text, ms === undefined ? null : now + ms, now);
@@ -233,17 +251,24 @@ export function createSqliteStore(path: string): SqliteStore {
         return won.changes === 1;
       });
     },
-    async delete(namespace, key) {
-      return write(() => deleteValueAndSet.immediate(namespace, key));
+    delete(namespace, key) {
+      return write(() => {
+        deleteValueAndSet.immediate(namespace, key);
+      });
     },
-    async take<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
+    take<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
       return write(() => {
         const row = q.take.get(namespace, key);
         return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
       });
     },
-    async addToSet(namespace, key, member, ttlSeconds) {
-      const ms = ttlMs(ttlSeconds);
+    addToSet(namespace, key, member, ttlSeconds) {
+      let ms: number | undefined;
+      try {
+        ms = ttlMs(ttlSeconds);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return write(() => {
         addToSet.immediate(namespace, key, member, ms);
         maybePurge(Date.now());
@@ -254,7 +279,7 @@ export function createSqliteStore(path: string): SqliteStore {
       if (meta === undefined || (meta.exp !== null && meta.exp <= Date.now())) return [];
       return q.members.all(namespace, key).map((r) => r.m);
     },
-    async appendAudit(build) {
+    appendAudit(build) {
       return write(() => appendAudit.immediate(build));
     },
     async readAudit(fromSeq = 0, limit = -1) {
