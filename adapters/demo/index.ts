@@ -8,7 +8,7 @@ import express from 'express';
 import { z } from 'zod';
 import { defineSourceAdapter } from '../../src/core/adapter.js';
 import { GatewayError } from '../../src/core/errors.js';
-import { parseCanonicalIdentity } from '../../src/core/identity.js';
+import { type CanonicalIdentity, parseCanonicalIdentity } from '../../src/core/identity.js';
 import { loaSchema } from '../../src/core/loa.js';
 import { renderDemoPage } from './page.js';
 
@@ -69,11 +69,11 @@ export const demoSource = defineSourceAdapter<DemoOptions>({
       });
     // The identity is fixed but for its two timestamps: it is checked once here, and each login gets a copy with
     // the login's time (a non-negative whole number of seconds, which is all the schema asks of both fields).
-    const template = build(0);
+    const template = JSON.stringify(build(0));
     const identity = () => {
       const now = Math.floor(ctx.now() / 1000);
       if (!Number.isSafeInteger(now) || now < 0) return build(now); // refused by the schema, with its message
-      const copy = structuredClone(template);
+      const copy = JSON.parse(template) as CanonicalIdentity;
       copy.authentication.authTime = now;
       for (const e of copy.authentication.evidence ?? []) e.verifiedAt = now;
       return copy;
