@@ -15,10 +15,12 @@ import {
   BasicConstraints,
   Certificate,
   CertificatePolicies,
+  ExtendedKeyUsage,
   id_ad_ocsp,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_certificatePolicies,
+  id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
   id_pe_authorityInfoAccess,
@@ -49,10 +51,15 @@ const NODE_RSA_PKCS1_HASHES: Readonly<Record<string, string>> = {
  */
 export const CERTIFICATE_PARSE_OPTIONS = { berOptions: { parseEmbedded: false } } as const;
 
-/** An X509Certificate that exposes its parsed ASN.1 (the certificate parsed from card input). */
+/**
+ * An X509Certificate that exposes its parsed ASN.1: a certificate parsed from card input, or one already
+ * parsed as part of another structure (an OCSP response's responder certificate), which is then not
+ * re-encoded and parsed again.
+ */
 export class ParsedCertificate extends X509Certificate {
-  constructor(der: Uint8Array<ArrayBuffer>) {
-    super(der, CERTIFICATE_PARSE_OPTIONS);
+  constructor(input: Uint8Array<ArrayBuffer> | Certificate) {
+    if (input instanceof Certificate) super(input, CERTIFICATE_PARSE_OPTIONS);
+    else super(input, CERTIFICATE_PARSE_OPTIONS);
   }
 
   get certificateAsn(): Certificate {
@@ -214,6 +221,15 @@ export class CertificateFacts {
           ),
         true,
       ) ?? []
+    );
+  }
+
+  /** extendedKeyUsage purposes (OIDs), undefined without the extension. */
+  get extendedKeyUsage(): readonly string[] | undefined {
+    return this.#parsed(
+      id_ce_extKeyUsage,
+      (v) => Object.freeze([...AsnConvert.parse(v, ExtendedKeyUsage, CERTIFICATE_PARSE_OPTIONS)]),
+      true,
     );
   }
 

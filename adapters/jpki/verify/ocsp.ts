@@ -4,7 +4,7 @@
  * a delegated responder it issued with id-kp-OCSPSigning (§4.2.2.2).
  */
 import 'reflect-metadata';
-import { createHash } from 'node:crypto';
+import { createHash, verify as nodeVerify } from 'node:crypto';
 import {
   BasicOCSPResponse,
   CertID,
@@ -19,10 +19,10 @@ import {
   TBSRequest,
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
-import { ExtendedKeyUsageExtension, X509Certificate } from '@peculiar/x509';
+import { AlgorithmIdentifier, type Certificate, Extension } from '@peculiar/asn1-x509';
+import type { X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
-import { factsOf } from './certificate.js';
+import { CERTIFICATE_PARSE_OPTIONS, factsOf, ParsedCertificate } from './certificate.js';
 import { checkValidity, verifiesSignature } from './chain.js';
 import {
   ExpiringCache,
@@ -34,10 +34,11 @@ import {
 } from './revocation.js';
 
 const SHA1_OID = '1.3.14.3.2.26';
+/** RSASSA-PKCS1-v1_5 over SHA-2 (RFC 4055 §5 OIDs) -> node:crypto hash names. */
 const RSA_SIGNATURE_HASHES: Readonly<Record<string, string>> = {
-  '1.2.840.113549.1.1.11': 'SHA-256',
-  '1.2.840.113549.1.1.12': 'SHA-384',
-  '1.2.840.113549.1.1.13': 'SHA-512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
 };
 const MAX_OCSP_RESPONSE_BYTES = 64 * 1024;
 
@@ -156,7 +157,9 @@ export function encodeOcspRequest(certId: CertID, nonce: Uint8Array): Uint8Array
 function parseOcspResponse(der: Uint8Array): BasicOCSPResponse {
   let res: OCSPResponse;
   try {
-    res = AsnConvert.parse(der, OCSPResponse);
+    // No speculative decoding of OCTET STRING contents: responseBytes.response is the whole
+    // BasicOCSPResponse, which asn1js would otherwise decode here only for it to be parsed again below.
+    res = AsnConvert.parse(der, OCSPResponse, CERTIFICATE_PARSE_OPTIONS);
   } catch (e) {
     throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
   }
@@ -173,7 +176,7 @@ function parseOcspResponse(der: Uint8Array): BasicOCSPResponse {
     throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
   }
   try {
-    return AsnConvert.parse(res.responseBytes.response, BasicOCSPResponse);
+    return AsnConvert.parse(res.responseBytes.response, BasicOCSPResponse, CERTIFICATE_PARSE_OPTIONS);
   } catch (e) {
     throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
   }
@@ -187,11 +190,41 @@ async function verifyResponseSigner(
 ): Promise<void> {
   if (await verifyResponseSignature(basic, issuer)) return;
   for (const asn of basic.certs ?? []) {
-    const responder = new X509Certificate(AsnConvert.serialize(asn));
+    const responder = responderCertificate(asn);
     if (!(await isAuthorisedResponder(responder, issuer, now))) continue;
     if (await verifyResponseSignature(basic, responder)) return;
   }
   throw jpkiError('ERR_JPKI_OCSP_SIGNER');
+}
+
+/**
+ * A responder ships the same delegated certificate in every response. Its certificate object (and so
+ * its decoded extensions, names and KeyObject) is reused while the same bytes come back: keyed by the
+ * SHA-256 of the signed tbsCertificate, the outer signature algorithm and the signature value, which
+ * together are the certificate. Only parsing is shared: EKU, issuer, validity (at `now`) and the CA's
+ * signature are checked on every response. A bounded LRU of a few entries.
+ */
+const RESPONDERS = new Map<string, ParsedCertificate>();
+const MAX_RESPONDERS = 16;
+
+function responderCertificate(asn: Certificate): X509Certificate {
+  if (!asn.tbsCertificateRaw) return new ParsedCertificate(asn);
+  const params = asn.signatureAlgorithm.parameters;
+  const key = createHash('sha256')
+    .update(new Uint8Array(asn.tbsCertificateRaw))
+    .update(`|${asn.signatureAlgorithm.algorithm}|${params ? Buffer.from(params).toString('hex') : '-'}|`)
+    .update(new Uint8Array(asn.signatureValue))
+    .digest('base64');
+  const known = RESPONDERS.get(key);
+  if (known) {
+    RESPONDERS.delete(key);
+    RESPONDERS.set(key, known);
+    return known;
+  }
+  const cert = new ParsedCertificate(asn);
+  if (RESPONDERS.size >= MAX_RESPONDERS) RESPONDERS.delete(RESPONDERS.keys().next().value as string);
+  RESPONDERS.set(key, cert);
+  return cert;
 }
 
 async function isAuthorisedResponder(
@@ -199,14 +232,10 @@ async function isAuthorisedResponder(
   issuer: X509Certificate,
   now: number,
 ): Promise<boolean> {
-  const eku = responder.getExtension(ExtendedKeyUsageExtension);
-  if (!eku?.usages.includes(id_kp_OCSPSigning)) return false;
-  if (
-    !Buffer.from(responder.issuerName.toArrayBuffer()).equals(Buffer.from(issuer.subjectName.toArrayBuffer()))
-  ) {
-    return false;
-  }
+  const facts = factsOf(responder);
   try {
+    if (!facts.extendedKeyUsage?.includes(id_kp_OCSPSigning)) return false;
+    if (!facts.issuerDer.equals(factsOf(issuer).subjectDer)) return false;
     checkValidity(responder, now);
   } catch {
     return false;
@@ -214,12 +243,18 @@ async function isAuthorisedResponder(
   return verifiesSignature(responder, issuer);
 }
 
+/**
+ * RSASSA-PKCS1-v1_5 over the DER of tbsResponseData by `signer`'s RSA key, synchronously in node:crypto
+ * with the KeyObject memoised per certificate object (the pinned anchor's is built once), instead of a
+ * WebCrypto key import per response. Any other algorithm or key type is not accepted.
+ */
 async function verifyResponseSignature(basic: BasicOCSPResponse, signer: X509Certificate): Promise<boolean> {
-  const hash = RSA_SIGNATURE_HASHES[basic.signatureAlgorithm.algorithm];
-  if (!hash || !basic.tbsResponseDataRaw) return false;
+  const oid = basic.signatureAlgorithm.algorithm;
+  const hash = Object.hasOwn(RSA_SIGNATURE_HASHES, oid) ? RSA_SIGNATURE_HASHES[oid] : undefined;
+  const key = factsOf(signer).publicKey;
+  if (!hash || !basic.tbsResponseDataRaw || key?.asymmetricKeyType !== 'rsa') return false;
   try {
-    const key = await signer.publicKey.export({ name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
-    return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, basic.signature, basic.tbsResponseDataRaw);
+    return nodeVerify(hash, new Uint8Array(basic.tbsResponseDataRaw), key, new Uint8Array(basic.signature));
   } catch {
     return false;
   }

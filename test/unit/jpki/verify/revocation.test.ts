@@ -157,6 +157,22 @@ describe('OcspChecker', () => {
   });
 });
 
+describe('OCSP responder certificate reuse', () => {
+  it('checks the delegated responder certificate on every response, also when its parse is reused', async () => {
+    const checker = ocsp({ cacheMaxSeconds: 0 });
+    const before = server.requestCount.ocsp;
+    await checker.check(card.auth.certificate, pki.authCa.certificate);
+    await checker.check(card.auth.certificate, pki.authCa.certificate);
+    expect(server.requestCount.ocsp).toBe(before + 2);
+    // Past the responder certificate's notAfter the same bytes no longer authorise anything.
+    clock = pki.authOcspResponder.certificate.notAfter.getTime() + 60_000;
+    await expectCode(checker.check(card.auth.certificate, pki.authCa.certificate), 'ERR_JPKI_OCSP_SIGNER');
+    clock = Date.now();
+    server.setMode('bad-signer');
+    await expectCode(checker.check(card.auth.certificate, pki.authCa.certificate), 'ERR_JPKI_OCSP_SIGNER');
+  });
+});
+
 describe('revocation while an answer is cached', () => {
   it('OCSP: a card revoked after its good answer was cached is refused once the cache expires', async () => {
     const checker = ocsp({ cacheMaxSeconds: 60 });
