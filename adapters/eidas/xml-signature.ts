@@ -1,17 +1,24 @@
 /**
- * Verifying one enveloped XML signature on one named element, with the trust anchor given by the caller
- * (xml-crypto 6.3.x, past CVE-2025-29774/29775 and CVE-2024-32962; the only module importing it).
+ * Verifying one enveloped XML signature on one named element, with the trust anchor given by the caller.
+ * Two backends, the same checks and the same result (ADR 0004):
+ * - `xmlsec`: libxmlsec1 (OpenSSL) through the thin N-API binding `@kakehashi/xmlsec-native`
+ *   (native/xmlsec/), used whenever it loads, for the signature methods it supports;
+ * - `xml-crypto` 6.3.x (past CVE-2025-29774/29775 and CVE-2024-32962; this is the only module importing it):
+ *   the fallback when the binding was not built, for RSA-PSS (not in libxmlsec1 1.2.x), or when
+ *   KAKEHASHI_XMLDSIG_BACKEND=xml-crypto.
  *
- * What xml-crypto verifies: the SignedInfo signature and every Reference digest. What this module adds,
+ * What the backend verifies: the SignedInfo signature and the Reference digest. What this module adds,
  * because a valid signature over *some* element proves nothing about the element we go on to read:
  * - the Signature is a direct child of the element (no signature found elsewhere is considered);
  * - it has exactly one Reference, whose URI is `#<the element's ID>`, and that ID occurs once in the document;
- * - transforms are only enveloped-signature and exclusive c14n (no XPath/XSLT, no comments);
+ * - transforms are only enveloped-signature and exclusive c14n (no XPath/XSLT, no comments), SignedInfo is
+ *   canonicalised by exclusive c14n, and the digest is SHA-256/384/512;
  * - the KeyInfo in the message is ignored: only the configured certificates are tried;
  * - callers read data only from the returned canonical signed XML, never from the original document.
  * References: XML-DSig core 1.1 §3.2 (core validation), SAML core §5.4 (SAML signature profile).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { NS } from './constants.js';
@@ -26,7 +33,42 @@ const ALLOWED_SIGNATURE_ALGS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
 ]);
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ALLOWED_DIGEST_ALGS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
 const ID_ATTRS = ['ID', 'Id', 'id'] as const;
+
+/** The N-API binding over libxmlsec1 (native/xmlsec/index.d.ts). */
+interface NativeXmlsec {
+  verifyEnveloped(xml: Buffer, path: readonly (readonly [string, string])[], certPem: string): Buffer | null;
+  readonly signatureAlgorithms: readonly string[];
+  readonly xmlsecVersion: string;
+}
+export type XmlSignatureBackend = 'xmlsec' | 'xml-crypto';
+
+/** The binding, or undefined when it was not built (an optional dependency) or does not load. */
+export const nativeXmlsec: NativeXmlsec | undefined = (() => {
+  try {
+    return createRequire(import.meta.url)('@kakehashi/xmlsec-native') as NativeXmlsec;
+  } catch {
+    return undefined;
+  }
+})();
+let backend: XmlSignatureBackend =
+  nativeXmlsec && process.env.KAKEHASHI_XMLDSIG_BACKEND !== 'xml-crypto' ? 'xmlsec' : 'xml-crypto';
+
+/** The backend in use (`xmlsec` when the binding loaded and is not switched off). */
+export function xmlSignatureBackend(): XmlSignatureBackend {
+  return backend;
+}
+/** Choose the backend (tests and the bench run both); `xmlsec` throws when the binding is not there. */
+export function setXmlSignatureBackend(b: XmlSignatureBackend): void {
+  if (b === 'xmlsec' && !nativeXmlsec) throw new Error('the native XML-DSig binding is not built');
+  backend = b;
+}
 
 /**
  * Public keys of the configured certificates, parsed once (OpenSSL parses a PEM certificate on every
@@ -127,9 +169,27 @@ export function verifyElementSignature(
   const transforms = children(ref, NS.ds, 'Transforms').flatMap((t) => children(t, NS.ds, 'Transform'));
   if (transforms.some((t) => !ALLOWED_TRANSFORMS.has(t.getAttribute?.('Algorithm') ?? '')))
     throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature transform');
-  const method = signedInfo ? children(signedInfo, NS.ds, 'SignatureMethod')[0] : undefined;
-  if (!ALLOWED_SIGNATURE_ALGS.has(method?.getAttribute?.('Algorithm') ?? ''))
+  const digests = children(ref, NS.ds, 'DigestMethod');
+  if (digests.length !== 1 || !ALLOWED_DIGEST_ALGS.has(digests[0]?.getAttribute?.('Algorithm') ?? ''))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported digest algorithm');
+  const c14n = signedInfo ? children(signedInfo, NS.ds, 'CanonicalizationMethod') : [];
+  if (c14n.length !== 1 || c14n[0]?.getAttribute?.('Algorithm') !== EXC_C14N)
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported SignedInfo canonicalization');
+  const methods = signedInfo ? children(signedInfo, NS.ds, 'SignatureMethod') : [];
+  const alg = methods.length === 1 ? (methods[0]?.getAttribute?.('Algorithm') ?? '') : '';
+  if (!ALLOWED_SIGNATURE_ALGS.has(alg))
     throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature algorithm');
+
+  // libxmlsec1 redoes the location, the ID registration (only this element's ID) and the Reference check
+  // itself, and ignores KeyInfo; it returns the Reference's canonical pre-digest bytes, as getSignedReferences.
+  if (backend === 'xmlsec' && nativeXmlsec?.signatureAlgorithms.includes(alg)) {
+    const bytes = Buffer.from(xml, 'utf8');
+    for (const cert of certsPem) {
+      const signed = nativeXmlsec.verifyEnveloped(bytes, path, cert);
+      if (signed) return { xml: signed.toString('utf8'), certPem: cert };
+    }
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signature invalid or not by a trusted key');
+  }
 
   for (const cert of certsPem) {
     const verifier = new SignedXml({ publicCert: publicKeyOf(cert), getCertFromKeyInfo: () => null });
