@@ -28,6 +28,10 @@ beforeAll(async () => {
     res.send('home');
   });
   app.use('/a/jpki', router);
+  app.get('/slow', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial'); // never ended: the client gives up
+  });
   app.use('/oidc', (_req, res) => {
     res.status(302).end();
   });
@@ -83,6 +87,27 @@ describe('createMetrics', () => {
     expect(text).toMatch(/^kakehashi_tokens_issued_total\{client_profile="fapi2"\} 1$/m);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
     expect(text).toMatch(/^# TYPE kakehashi_http_request_duration_seconds histogram$/m);
+  });
+
+  it('counts a request once, as aborted when the client left before the response was complete', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/slow`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    controller.abort();
+    const aborted =
+      /^kakehashi_http_request_duration_seconds_count\{method="GET",route="\/slow",status="aborted"\} 1$/m;
+    let text = '';
+    for (let i = 0; i < 50 && !aborted.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = (await scrape()).text;
+    }
+    expect(text).toMatch(aborted);
+    expect(text).not.toMatch(/route="\/slow",status="200"/);
+    // A complete response is counted once, not once per 'finish' and 'close'.
+    expect((await fetch(`${base}/users/once-qq`)).status).toBe(200);
+    expect((await scrape()).text).toMatch(
+      /^kakehashi_http_request_duration_seconds_count\{method="GET",route="\/users\/:id",status="200"\} 3$/m,
+    );
   });
 
   it('gives every instance its own registry', async () => {
