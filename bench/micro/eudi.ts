@@ -414,6 +414,7 @@ export const eudiGroup = {
         issuingAuthority: 'Kakehashi bench issuer',
         issuingCountry: 'JP',
         validityDays: 365,
+        mdocValidityDays: 7,
         statusListSize: 1_048_576,
         statusListTtlSeconds: 300,
       });

@@ -10,6 +10,8 @@ import { type Loa, loaSatisfies } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
 import { issuePidCredential } from './issue-credential.js';
 import { createIssuerSigner, createTestIssuerChain, type IssuerSigner } from './issuer-key.js';
+import { issuePidMdoc } from './mdoc.js';
+import type { CredentialFormat } from './provider-feature.js';
 import { createStatusList, type StatusListService } from './status-list.js';
 
 export interface CredentialServiceOptions {
@@ -17,6 +19,8 @@ export interface CredentialServiceOptions {
   readonly issuingAuthority: string;
   readonly issuingCountry: string;
   readonly validityDays: number;
+  /** Validity of an mdoc, which has no status list entry. */
+  readonly mdocValidityDays: number;
   readonly statusListSize: number;
   readonly statusListTtlSeconds: number;
   /** Identities below this level are refused (the verifier's trust list states the issuer's LoA). */
@@ -30,8 +34,15 @@ export interface CredentialService {
   readonly status: StatusListService;
   /** PEM of the generated TEST root (undefined with a configured chain). */
   readonly testRootPem?: string;
-  /** Issue for the hub account behind an access token; returns the credential and its random id. */
-  issueFor(accountId: string, holderJwk: JWK): Promise<{ credential: string; credentialId: string }>;
+  /**
+   * Issue for the hub account behind an access token; returns the credential and its random id. An SD-JWT VC
+   * gets a status list entry (revocable); an mdoc does not (decision 0005) and lives `mdocValidityDays`.
+   */
+  issueFor(
+    accountId: string,
+    holderJwk: JWK,
+    format?: CredentialFormat,
+  ): Promise<{ credential: string; credentialId: string }>;
   revoke(credentialId: string): Promise<boolean>;
   /** The signed token of status list n; undefined when there is no such list (never created, or retired). */
   statusToken(list: number): Promise<string | undefined>;
@@ -67,29 +78,38 @@ export async function createCredentialService(
     signer,
     status,
     ...(testRootPem && { testRootPem }),
-    async issueFor(accountId, holderJwk) {
+    async issueFor(accountId, holderJwk, format = 'dc+sd-jwt') {
       const identity = await ctx.accounts.load(accountId);
       if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
       if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
         throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });
       const credentialId = randomUUID();
-      const { uri, idx } = await status.allocate(credentialId, validitySeconds);
-      const { credential } = await issuePidCredential({
+      const nowSeconds = Math.floor(ctx.now() / 1000);
+      const common = {
         identity,
         holderJwk,
         signer,
-        issuer: ctx.issuer,
-        vct: o.vct,
         issuingAuthority: o.issuingAuthority,
         issuingCountry: o.issuingCountry,
-        validitySeconds,
-        status: { uri, idx },
-        nowSeconds: Math.floor(ctx.now() / 1000),
-      });
+        nowSeconds,
+      };
+      let credential: string;
+      if (format === 'mso_mdoc') {
+        ({ credential } = await issuePidMdoc({ ...common, validitySeconds: o.mdocValidityDays * 86_400 }));
+      } else {
+        const { uri, idx } = await status.allocate(credentialId, validitySeconds);
+        ({ credential } = await issuePidCredential({
+          ...common,
+          issuer: ctx.issuer,
+          vct: o.vct,
+          validitySeconds,
+          status: { uri, idx },
+        }));
+      }
       await ctx.audit({
         type: 'credential.issued',
         account: accountId,
-        detail: { credential: credentialId },
+        detail: { credential: credentialId, format },
       });
       return { credential, credentialId };
     },

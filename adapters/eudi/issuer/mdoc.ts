@@ -23,6 +23,26 @@ export const JP_PID_STYLE_DOCTYPE = 'jp.kakehashi.jpki-derived-pid-style.1';
 /** The PID rulebook's mdoc namespace, whose element identifiers we use. */
 export const PID_NAMESPACE = 'eu.europa.ec.eudi.pid.1';
 
+/** Every element the issuer may put in the PID namespace (for the issuer metadata's claim paths). */
+export const PID_MDOC_ELEMENTS = [
+  'family_name',
+  'given_name',
+  'birth_date',
+  'nationality',
+  'sex',
+  'resident_address',
+  'resident_country',
+  'resident_state',
+  'resident_city',
+  'resident_postal_code',
+  'resident_street',
+  'email_address',
+  'issuing_authority',
+  'issuing_country',
+  'issuance_date',
+  'expiry_date',
+] as const;
+
 const SEX: Readonly<Record<string, number>> = { unknown: 0, male: 1, female: 2, other: 3 };
 /** mdoc tstr values are at most 150 characters (rulebook encoding rules). */
 const MAX_TSTR = 150;

@@ -26,6 +26,19 @@ export const issuerOptionsSchema = z
       .default('JP'),
     minLoa: loaSchema.default('high').describe('Identities below this level get no credential.'),
     validityDays: z.number().int().min(1).max(3650).default(365),
+    mdoc: z
+      .object({
+        enabled: z.boolean().default(true).describe('Also offer the credential as an ISO 18013-5 mdoc.'),
+        validityDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(365)
+          .default(7)
+          .describe('mdoc validity; short, because an mdoc carries no status list entry (not revocable).'),
+      })
+      .strict()
+      .prefault({}),
     statusListSize: z.number().int().min(16).max(1_048_576).default(32_768),
     statusListTtlSeconds: z.number().int().min(10).max(86_400).default(300),
     x5c: z

@@ -10,8 +10,18 @@ import { z } from 'zod';
 import { isGatewayError } from '../../../src/core/errors.js';
 import { eudiError } from '../errors.js';
 import { PROOF_ALGS } from './key-proof.js';
+import { JP_PID_STYLE_DOCTYPE, PID_MDOC_ELEMENTS, PID_NAMESPACE } from './mdoc.js';
 
 export const PID_CONFIGURATION_ID = 'jp_pid_style_sd_jwt_vc';
+/** The same credential as an mdoc (decision 0005). */
+export const PID_MDOC_CONFIGURATION_ID = 'jp_pid_style_mso_mdoc';
+export type CredentialFormat = 'dc+sd-jwt' | 'mso_mdoc';
+const FORMAT_OF: Readonly<Record<string, CredentialFormat>> = {
+  [PID_CONFIGURATION_ID]: 'dc+sd-jwt',
+  [PID_MDOC_CONFIGURATION_ID]: 'mso_mdoc',
+};
+/** COSE algorithm identifier of ES256 (RFC 9053), how OpenID4VCI Appendix A.2 lists mdoc signing algs. */
+const COSE_ES256 = -7;
 
 export interface FeatureDeps {
   readonly vct: string;
@@ -20,12 +30,18 @@ export interface FeatureDeps {
   /** 32 bytes for the stateless c_nonce (derive from a persisted secret so all instances agree). */
   readonly nonceSecret: Buffer;
   readonly display: { readonly name: string; readonly locale: string }[];
-  readonly issueFor: (accountId: string, holderJwk: JWK) => Promise<{ credential: string }>;
+  /** Offer the mdoc configuration too. */
+  readonly mdoc: boolean;
+  readonly issueFor: (
+    accountId: string,
+    holderJwk: JWK,
+    format: CredentialFormat,
+  ) => Promise<{ credential: string }>;
 }
 
 const hookArgsSchema = z
   .object({
-    credentialConfigurationId: z.literal(PID_CONFIGURATION_ID),
+    credentialConfigurationId: z.enum([PID_CONFIGURATION_ID, PID_MDOC_CONFIGURATION_ID]),
     proofs: z.object({ jwt: z.array(z.string()).min(1) }).loose(),
     account: z.object({ accountId: z.string().min(1) }).loose(),
   })
@@ -46,6 +62,7 @@ const CLAIM_PATHS = [
 ];
 
 export function openid4vciFeature(deps: FeatureDeps) {
+  const proofTypes = { jwt: { proof_signing_alg_values_supported: [...PROOF_ALGS] } };
   return {
     enabled: true,
     ack: 'experimental-01',
@@ -59,12 +76,28 @@ export function openid4vciFeature(deps: FeatureDeps) {
         scope: deps.scope,
         cryptographic_binding_methods_supported: ['jwk'],
         credential_signing_alg_values_supported: ['ES256'],
-        proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...PROOF_ALGS] } },
+        proof_types_supported: proofTypes,
         credential_metadata: {
           display: deps.display,
           claims: CLAIM_PATHS.map((c) => ({ path: [c] })),
         },
       },
+      ...(deps.mdoc && {
+        [PID_MDOC_CONFIGURATION_ID]: {
+          format: 'mso_mdoc',
+          doctype: JP_PID_STYLE_DOCTYPE,
+          scope: deps.scope,
+          // OpenID4VCI names `cose_key` for mdoc; oidc-provider accepts only `jwk`, which is what the proof
+          // carries (the MSO holds the same key as a COSE_Key).
+          cryptographic_binding_methods_supported: ['jwk'],
+          credential_signing_alg_values_supported: [COSE_ES256],
+          proof_types_supported: proofTypes,
+          credential_metadata: {
+            display: deps.display,
+            claims: PID_MDOC_ELEMENTS.map((e) => ({ path: [PID_NAMESPACE, e] })),
+          },
+        },
+      }),
     },
     /** Called after oidc-provider verified the token and the proofs; one credential per proof key. */
     issueCredential: (_ctx: unknown, args: unknown) =>
@@ -92,13 +125,15 @@ export function toCredentialError(e: unknown): unknown {
 async function issue(deps: FeatureDeps, args: unknown) {
   const parsed = hookArgsSchema.safeParse(args);
   if (!parsed.success) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+  const format = FORMAT_OF[parsed.data.credentialConfigurationId];
+  if (!format) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
   const credentials = [];
   for (const proof of parsed.data.proofs.jwt) {
     const { jwk } = decodeProtectedHeader(proof);
     // kid/x5c-referenced keys are not supported: the credential binds to cnf.jwk.
     if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
     credentials.push({
-      credential: (await deps.issueFor(parsed.data.account.accountId, jwk)).credential,
+      credential: (await deps.issueFor(parsed.data.account.accountId, jwk, format)).credential,
     });
   }
   return { credentials };

@@ -38,6 +38,7 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
       issuingAuthority: o.issuingAuthority,
       issuingCountry: o.issuingCountry,
       validityDays: o.validityDays,
+      mdocValidityDays: o.mdoc.validityDays,
       statusListSize: o.statusListSize,
       statusListTtlSeconds: o.statusListTtlSeconds,
       minLoa: o.minLoa,
@@ -131,7 +132,8 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
             { name: o.displayName, locale: 'en' },
             { name: 'PID形式の証明書（マイナンバーカード）', locale: 'ja' },
           ],
-          issueFor: (accountId, jwk) => service.issueFor(accountId, jwk),
+          mdoc: o.mdoc.enabled,
+          issueFor: (accountId, jwk, format) => service.issueFor(accountId, jwk, format),
         }),
       },
     };

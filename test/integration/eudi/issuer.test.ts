@@ -10,13 +10,18 @@ import { join } from 'node:path';
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PID_CONFIGURATION_ID } from '../../../adapters/eudi/issuer/provider-feature.js';
+import { JP_PID_STYLE_DOCTYPE, PID_NAMESPACE } from '../../../adapters/eudi/issuer/mdoc.js';
+import {
+  PID_CONFIGURATION_ID,
+  PID_MDOC_CONFIGURATION_ID,
+} from '../../../adapters/eudi/issuer/provider-feature.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { runCli } from '../../../src/cli.js';
 import { TestBrowser } from '../../helpers/browser.js';
 import { bootGateway, type TestGateway } from '../../helpers/gateway.js';
+import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
 import { browserLogin } from '../../helpers/rp.js';
-import { independentVerifier, issuerTarget, TestWallet, WALLET, WALLET_CB } from './wallet.js';
+import { holderKey, independentVerifier, issuerTarget, TestWallet, WALLET, WALLET_CB } from './wallet.js';
 
 let gw: TestGateway;
 let wallet: TestWallet;
@@ -129,6 +134,41 @@ describe('OpenID4VCI issuer over HTTP', () => {
     const signed = decodeJwt(credential.split('~')[0]!);
     for (const c of ['family_name', 'given_name', 'birthdate', 'address', 'sex'])
       expect(signed).not.toHaveProperty(c);
+  });
+
+  it('issues the same credential as an mdoc (mso_mdoc) that an independent reader verifies', async () => {
+    const m = await wallet.metadata();
+    expect(m.credential_configurations_supported[PID_MDOC_CONFIGURATION_ID]).toMatchObject({
+      format: 'mso_mdoc',
+      doctype: JP_PID_STYLE_DOCTYPE,
+      scope: 'jp_pid_style',
+    });
+    const token = await wallet.authorize('jp_pid_style', new TestBrowser());
+    const credential = await wallet.obtain(token, PID_MDOC_CONFIGURATION_ID);
+    const root = await (await fetch(`${gw.issuer}/a/eudi/test-root.pem`)).text();
+    const holder = await wallet.key;
+    const elements = ['family_name', 'given_name', 'birth_date', 'issuing_country'];
+    const presented = await presentMdoc(
+      credential,
+      JP_PID_STYLE_DOCTYPE,
+      PID_NAMESPACE,
+      elements,
+      holder.privateJwk,
+    );
+    const doc = (await verifyMdoc(presented, [root])).documents[0];
+    expect(doc?.getIssuerNameSpace(PID_NAMESPACE)).toMatchObject({
+      family_name: 'Kakehashi',
+      given_name: 'Hanako',
+      issuing_country: 'JP',
+    });
+    // Bound to the key of the proof: another key cannot present it.
+    const other = await holderKey();
+    await expect(
+      verifyMdoc(
+        await presentMdoc(credential, JP_PID_STYLE_DOCTYPE, PID_NAMESPACE, elements, other.privateJwk),
+        [root],
+      ),
+    ).rejects.toThrow(/deviceAuth signature/);
   });
 
   it('pre-authorized code flow with the offer page: a wrong tx_code burns the code; the right one issues', async () => {

@@ -1,14 +1,11 @@
 /**
- * The mdoc (mso_mdoc) PID-style credential, checked by an independent implementation: @auth0/mdl (its own
- * CBOR/COSE stack, cose-kit + jose) plays the wallet that presents it over OpenID4VP with a device signature,
- * and the reader that verifies issuer signature, x5chain to our TEST root, value digests, validity and device
- * authentication.
+ * The mdoc (mso_mdoc) PID-style credential, checked by an independent implementation (test/helpers/mdoc-peer.ts,
+ * @auth0/mdl): it presents the credential with a device signature and verifies the issuer signature, the x5chain
+ * to our TEST root, the value digests, the validity and the device authentication.
  */
-import { cborDecode, cborEncode } from '@animo-id/mdoc';
-import { DataItem, DeviceResponse, parse, Verifier } from '@auth0/mdl';
-import { cborEncode as mdlCborEncode } from '@auth0/mdl/lib/cbor/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issuePidMdoc, JP_PID_STYLE_DOCTYPE, PID_NAMESPACE } from '../../../adapters/eudi/issuer/mdoc.js';
+import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
 import { jpkiIdentity, keyPair, type TestIssuer, testIssuer } from './fixtures.js';
 
 let issuer: TestIssuer;
@@ -31,59 +28,10 @@ function mdocInput(nowSeconds = Math.floor(Date.now() / 1000)) {
   };
 }
 
-const VP = {
-  clientId: 'x509_hash:verifier',
-  responseUri: 'https://verifier.test/response',
-  nonce: 'n-0S6_WzA2Mj',
-};
-const MDOC_NONCE = 'mdoc-generated-nonce';
-
-/** The wallet, written with @auth0/mdl: wraps the IssuerSigned in a DeviceResponse, signs with the device key. */
-async function present(credential: string, fields: string[], devicePrivateJwk = holder.privateJwk) {
-  const issuerSigned = cborDecode(Buffer.from(credential, 'base64url'));
-  const stored = cborEncode(
-    new Map<string, unknown>([
-      ['version', '1.0'],
-      [
-        'documents',
-        [
-          new Map<string, unknown>([
-            ['docType', JP_PID_STYLE_DOCTYPE],
-            ['issuerSigned', issuerSigned],
-          ]),
-        ],
-      ],
-      ['status', 0],
-    ]),
-  );
-  const response = await DeviceResponse.from(parse(stored))
-    .usingPresentationDefinition({
-      id: 'pid',
-      input_descriptors: [
-        {
-          id: JP_PID_STYLE_DOCTYPE,
-          format: { mso_mdoc: { alg: ['ES256'] } },
-          constraints: {
-            limit_disclosure: 'required',
-            fields: fields.map((f) => ({ path: [`$['${PID_NAMESPACE}']['${f}']`], intent_to_retain: false })),
-          },
-        },
-      ],
-    })
-    .usingSessionTranscriptForOID4VP(MDOC_NONCE, VP.clientId, VP.responseUri, VP.nonce)
-    .authenticateWithSignature(devicePrivateJwk as never, 'ES256')
-    .sign();
-  return response.encode();
-}
-
-/** The reader, @auth0/mdl's Verifier with our TEST root as the only trusted certificate. */
-async function verify(encoded: Uint8Array, trusted = [issuer.rootPem]) {
-  // ISO/IEC 18013-7 (2023 draft) Annex B handover, as the wallet side computes it.
-  const transcript = mdlCborEncode(
-    DataItem.fromData([null, null, [MDOC_NONCE, VP.clientId, VP.responseUri, VP.nonce]]),
-  );
-  return new Verifier(trusted).verify(encoded, { encodedSessionTranscript: transcript });
-}
+/** The holder presents `fields` with @auth0/mdl, signing with `devicePrivateJwk` (the holder key by default). */
+const present = (credential: string, fields: string[], devicePrivateJwk = holder.privateJwk) =>
+  presentMdoc(credential, JP_PID_STYLE_DOCTYPE, PID_NAMESPACE, fields, devicePrivateJwk);
+const verify = (encoded: Uint8Array, trusted = [issuer.rootPem]) => verifyMdoc(encoded, trusted);
 
 describe('mdoc PID-style credential (@animo-id/mdoc), verified by @auth0/mdl', () => {
   it('verifies: issuer signature, chain to the TEST root, digests, validity, device signature', async () => {
