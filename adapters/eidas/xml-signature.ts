@@ -15,13 +15,17 @@
  *   canonicalised by exclusive c14n, and the digest is SHA-256/384/512;
  * - the KeyInfo in the message is ignored: only the configured certificates are tried;
  * - callers read data only from the returned canonical signed XML, never from the original document.
+ * These checks are one function (`referenceChecks`) read through xmldom for xml-crypto and through libxml2
+ * (xml.ts, a fifth of the cost of an xmldom parse) for libxmlsec1, which then parses the bytes once more itself.
  * References: XML-DSig core 1.1 §3.2 (core validation), SAML core §5.4 (SAML signature profile).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { DOMParser } from '@xmldom/xmldom';
+import type { XmlElement } from 'libxml2-wasm';
 import { SignedXml } from 'xml-crypto';
 import { NS } from './constants.js';
+import { type DocView, withDoc } from './xml.js';
 
 const ALLOWED_TRANSFORMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
@@ -139,6 +143,91 @@ function locate(doc: XNode, path: readonly [string, string][]): XNode | undefine
   return cur;
 }
 
+/** The document as the reference checks read it: xmldom for xml-crypto, libxml2 (xml.ts) for libxmlsec1. */
+interface CheckTree<N> {
+  /** The element at `path` (exactly one match per step from the root), if any. */
+  locate(path: readonly [string, string][]): N | undefined;
+  /** The ds:`local` element children of `n`. */
+  ds(n: N, local: string): N[];
+  /** The attribute without a namespace. */
+  attr(n: N, name: string): string | undefined;
+  /** How many elements carry `id` in an ID, Id or id attribute. */
+  idCount(id: string): number;
+}
+
+/**
+ * The checks of this module, the same for both backends, in this order and with these codes. Returns the
+ * Signature element and its SignatureMethod.
+ */
+function referenceChecks<N>(t: CheckTree<N>, path: readonly [string, string][]): { sig: N; alg: string } {
+  const el = t.locate(path);
+  if (!el) throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signed element not found');
+  const sigs = t.ds(el, 'Signature');
+  const sig = sigs[0];
+  if (sigs.length !== 1 || !sig)
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'not exactly one signature');
+  const signedInfo = t.ds(sig, 'SignedInfo')[0];
+  const refs = signedInfo ? t.ds(signedInfo, 'Reference') : [];
+  const id = t.attr(el, 'ID') ?? '';
+  const ref = refs[0];
+  if (refs.length !== 1 || !ref || !id || t.attr(ref, 'URI') !== `#${id}`)
+    throw new XmlSignatureError(
+      'ERR_SAML_SIGNATURE_REFERENCE',
+      'the signature does not reference the signed element',
+    );
+  if (t.idCount(id) !== 1)
+    throw new XmlSignatureError('ERR_SAML_DUPLICATE_ID', 'the signed element ID is not unique');
+  const transforms = t.ds(ref, 'Transforms').flatMap((x) => t.ds(x, 'Transform'));
+  if (transforms.some((x) => !ALLOWED_TRANSFORMS.has(t.attr(x, 'Algorithm') ?? '')))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature transform');
+  const digests = t.ds(ref, 'DigestMethod');
+  if (digests.length !== 1 || !ALLOWED_DIGEST_ALGS.has(attrOf(t, digests[0], 'Algorithm')))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported digest algorithm');
+  const c14n = signedInfo ? t.ds(signedInfo, 'CanonicalizationMethod') : [];
+  if (c14n.length !== 1 || attrOf(t, c14n[0], 'Algorithm') !== EXC_C14N)
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported SignedInfo canonicalization');
+  const methods = signedInfo ? t.ds(signedInfo, 'SignatureMethod') : [];
+  const alg = methods.length === 1 ? attrOf(t, methods[0], 'Algorithm') : '';
+  if (!ALLOWED_SIGNATURE_ALGS.has(alg))
+    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature algorithm');
+  return { sig, alg };
+}
+const attrOf = <N>(t: CheckTree<N>, n: N | undefined, name: string) => (n ? (t.attr(n, name) ?? '') : '');
+
+const xmldomTree = (doc: XNode): CheckTree<XNode> => ({
+  locate: (path) => locate(doc, path),
+  ds: (n, local) => children(n, NS.ds, local),
+  attr: (n, name) => n.getAttribute?.(name) || undefined,
+  idCount: (id) => countIds(doc, id),
+});
+
+/** The same tree read through libxml2 (one parse that libxmlsec1 does not share, but much cheaper than xmldom). */
+function libxml2Tree(d: DocView): CheckTree<XmlElement> {
+  const step = (ns: string, local: string) => {
+    if (/['"]/.test(ns + local)) throw new Error('unexpected quote in a path step');
+    return `*[local-name()='${local}' and namespace-uri()='${ns}']`;
+  };
+  return {
+    locate: (path) => {
+      const [first, ...rest] = path;
+      if (!first || d.root.name !== first[1] || d.root.namespaceUri !== first[0]) return undefined;
+      let cur: XmlElement = d.root;
+      for (const [ns, local] of rest) {
+        const next = d.all(step(ns, local), cur);
+        if (next.length !== 1 || !next[0]) return undefined;
+        cur = next[0];
+      }
+      return cur;
+    },
+    ds: (n, local) => d.all(`ds:${local}`, n),
+    attr: (n, name) => d.attr(n, name) || undefined,
+    idCount: (id) =>
+      d
+        .all('//*[@ID or @Id or @id]')
+        .reduce((c, e) => c + ID_ATTRS.filter((a) => d.attr(e, a) === id).length, 0),
+  };
+}
+
 /**
  * Verify the enveloped signature of the element at `path` (e.g. Response, or Response/Assertion) with one of
  * `certsPem`. Returns the canonical XML of exactly that element as signed, and the certificate that verified.
@@ -148,49 +237,29 @@ export function verifyElementSignature(
   path: readonly [string, string][],
   certsPem: readonly string[],
 ): { xml: string; certPem: string } {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml') as unknown as XNode;
-  const el = locate(doc, path);
-  if (!el) throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signed element not found');
-  const sigs = children(el, NS.ds, 'Signature');
-  const sig = sigs[0];
-  if (sigs.length !== 1 || !sig)
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'not exactly one signature');
-  const signedInfo = children(sig, NS.ds, 'SignedInfo')[0];
-  const refs = signedInfo ? children(signedInfo, NS.ds, 'Reference') : [];
-  const id = el.getAttribute?.('ID') ?? '';
-  const ref = refs[0];
-  if (refs.length !== 1 || !ref || !id || ref.getAttribute?.('URI') !== `#${id}`)
-    throw new XmlSignatureError(
-      'ERR_SAML_SIGNATURE_REFERENCE',
-      'the signature does not reference the signed element',
-    );
-  if (countIds(doc, id) !== 1)
-    throw new XmlSignatureError('ERR_SAML_DUPLICATE_ID', 'the signed element ID is not unique');
-  const transforms = children(ref, NS.ds, 'Transforms').flatMap((t) => children(t, NS.ds, 'Transform'));
-  if (transforms.some((t) => !ALLOWED_TRANSFORMS.has(t.getAttribute?.('Algorithm') ?? '')))
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature transform');
-  const digests = children(ref, NS.ds, 'DigestMethod');
-  if (digests.length !== 1 || !ALLOWED_DIGEST_ALGS.has(digests[0]?.getAttribute?.('Algorithm') ?? ''))
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported digest algorithm');
-  const c14n = signedInfo ? children(signedInfo, NS.ds, 'CanonicalizationMethod') : [];
-  if (c14n.length !== 1 || c14n[0]?.getAttribute?.('Algorithm') !== EXC_C14N)
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported SignedInfo canonicalization');
-  const methods = signedInfo ? children(signedInfo, NS.ds, 'SignatureMethod') : [];
-  const alg = methods.length === 1 ? (methods[0]?.getAttribute?.('Algorithm') ?? '') : '';
-  if (!ALLOWED_SIGNATURE_ALGS.has(alg))
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'unsupported signature algorithm');
-
-  // libxmlsec1 redoes the location, the ID registration (only this element's ID) and the Reference check
-  // itself, and ignores KeyInfo; it returns the Reference's canonical pre-digest bytes, as getSignedReferences.
-  if (backend === 'xmlsec' && nativeXmlsec?.signatureAlgorithms.includes(alg)) {
-    const bytes = Buffer.from(xml, 'utf8');
-    for (const cert of certsPem) {
-      const signed = nativeXmlsec.verifyEnveloped(bytes, path, cert);
-      if (signed) return { xml: signed.toString('utf8'), certPem: cert };
+  if (backend === 'xmlsec' && nativeXmlsec) {
+    let alg: string;
+    try {
+      alg = withDoc(xml, (d) => referenceChecks(libxml2Tree(d), path).alg);
+    } catch (e) {
+      if (e instanceof XmlSignatureError) throw e;
+      throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'the document does not parse');
     }
-    throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signature invalid or not by a trusted key');
+    // libxmlsec1 redoes the location, the ID registration (only this element's ID) and the Reference check
+    // itself, and ignores KeyInfo; it returns the Reference's canonical pre-digest bytes (getSignedReferences).
+    // A signature method it lacks (RSA-PSS in libxmlsec1 1.2.x) goes to xml-crypto below.
+    if (nativeXmlsec.signatureAlgorithms.includes(alg)) {
+      const bytes = Buffer.from(xml, 'utf8');
+      for (const cert of certsPem) {
+        const signed = nativeXmlsec.verifyEnveloped(bytes, path, cert);
+        if (signed) return { xml: signed.toString('utf8'), certPem: cert };
+      }
+      throw new XmlSignatureError('ERR_SAML_SIGNATURE', 'signature invalid or not by a trusted key');
+    }
   }
 
+  const doc = new DOMParser().parseFromString(xml, 'text/xml') as unknown as XNode;
+  const { sig } = referenceChecks(xmldomTree(doc), path);
   for (const cert of certsPem) {
     const verifier = new SignedXml({ publicCert: publicKeyOf(cert), getCertFromKeyInfo: () => null });
     // SAML's ID attribute is `ID`; the signed element is the one whose unprefixed ID the Reference names,
