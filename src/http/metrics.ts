@@ -5,6 +5,7 @@
  * one process never collide on metric names. HTTP requests are labelled with the matched
  * route *pattern* (`/a/:id`), never the raw path, to keep label cardinality bounded.
  */
+import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
@@ -92,15 +93,18 @@ export function createMetrics(): Metrics {
   const httpMiddleware =
     (options: HttpMiddlewareOptions = {}): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
-      const end = httpRequestDuration.startTimer();
-      // A response always ends with 'close' (after 'finish' when it was sent completely): one listener.
-      res.once('close', () => {
-        end({
-          method: req.method,
-          route: routePattern(req, res, options.fallbackRoute),
-          // Closed before it finished: the client went away before the response was complete.
-          status: res.writableFinished ? String(res.statusCode) : 'aborted',
-        });
+      const start = performance.now();
+      // A response always ends with one 'close' (after 'finish' when it was sent completely): one listener.
+      res.on('close', () => {
+        httpRequestDuration.observe(
+          {
+            method: req.method,
+            route: routePattern(req, res, options.fallbackRoute),
+            // Closed before it finished: the client went away before the response was complete.
+            status: res.writableFinished ? String(res.statusCode) : 'aborted',
+          },
+          (performance.now() - start) / 1000,
+        );
       });
       next();
     };

@@ -6,14 +6,18 @@ import { isGatewayError } from '../core/errors.js';
 import { negotiateLocale } from '../interaction/i18n.js';
 import { renderErrorPage } from '../interaction/views/error-page.js';
 
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+  [
+    'content-security-policy',
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  ],
+];
+
 export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set({
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'content-security-policy':
-      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-  });
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
   next();
 }
 
