@@ -40,6 +40,8 @@
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmltree.h>
 
+#include <openssl/err.h>
+
 #define MAX_PATH_STEPS 8
 #define MAX_NAME_BYTES 512
 #define MAX_ID_BYTES 256
@@ -150,10 +152,20 @@ static unsigned char *verify(const char *xml, size_t xml_len, const step_t *path
 
   /* Register only this element's unprefixed ID attribute, and only if no other node holds that ID. */
   xmlAttrPtr attr = xmlHasNsProp(el, BAD_CAST "ID", NULL);
-  if (attr == NULL) goto done;
+  if (attr == NULL || attr->type != XML_ATTRIBUTE_NODE) goto done;
   id = xmlNodeListGetString(doc, attr->children, 1);
   if (id == NULL || !plain_id(id) || xmlGetID(doc, id) != NULL) goto done;
   if (xmlAddID(NULL, doc, id, attr) == NULL) goto done;
+
+  /* Before libxmlsec1 resolves anything: SignedInfo has a single Reference and its URI is exactly "#" + ID
+   * (checked again on libxmlsec1's result below). */
+  xmlNodePtr si = only_child(sig->children, (const char *)xmlSecDSigNs, (const char *)xmlSecNodeSignedInfo);
+  xmlNodePtr ref_node = si ? only_child(si->children, (const char *)xmlSecDSigNs, (const char *)xmlSecNodeReference) : NULL;
+  if (ref_node == NULL) goto done;
+  xmlChar *uri = xmlGetNoNsProp(ref_node, BAD_CAST "URI");
+  int uri_ok = uri != NULL && uri[0] == '#' && xmlStrEqual(uri + 1, id);
+  if (uri != NULL) xmlFree(uri);
+  if (!uri_ok) goto done;
 
   /* The configured certificate's public key; the message's KeyInfo is never consulted. */
   key = xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert, (xmlSecSize)cert_len, xmlSecKeyDataFormatCertPem,
@@ -209,6 +221,9 @@ done:
   if (key != NULL) xmlSecKeyDestroy(key);
   if (id != NULL) xmlFree(id);
   if (doc != NULL) xmlFreeDoc(doc);
+  /* OpenSSL's per-thread error queue may be Node's own (the symbols can resolve to Node's OpenSSL): leave
+   * nothing on it for a later node:crypto call to trip over. */
+  ERR_clear_error();
   return result;
 }
 
