@@ -163,6 +163,30 @@ export function createSqliteStore(path: string): SqliteStore {
   };
   openBatches.add(commit);
 
+  /**
+   * A write of one encoded value: `run` gets the JSON text, the expiry (ms, or null) and the time. Returns
+   * write()'s promise itself (no async wrapper: one promise per write, not three); a bad value or TTL still
+   * comes back as a rejection.
+   */
+  const writeValue = <T>(
+    value: unknown,
+    ttlSeconds: number | undefined,
+    run: (text: string, expiresAt: number | null, now: number) => T,
+  ): Promise<T> => {
+    let ms: number | undefined;
+    let text: string;
+    try {
+      ms = ttlMs(ttlSeconds);
+      text = encodeValue(value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return write(() => {
+      const now = Date.now();
+      return run(text, ms === undefined ? null : now + ms, now);
+    });
+  };
+
   const live = (row: ValueRow | undefined, now: number): row is ValueRow =>
     row !== undefined && (row.exp === null || row.exp > now);
 
@@ -218,35 +242,15 @@ export function createSqliteStore(path: string): SqliteStore {
       const row = q.get.get(namespace, key);
       return live(row, Date.now()) ? decodeValue<T>(row.v) : undefined;
     },
-    // The writes return write()'s promise itself (no async wrapper: one promise per write, not three); an argument
-    // error still comes back as a rejection.
     set(namespace, key, value, ttlSeconds) {
-      let ms: number | undefined;
-      let text: string;
-      try {
-        ms = ttlMs(ttlSeconds);
-        text = encodeValue(value);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return write(() => {
-        const now = Date.now();
-        q.set.run(namespace, key, text, ms === undefined ? null : now + ms);
+      return writeValue(value, ttlSeconds, (text, expiresAt, now) => {
+        q.set.run(namespace, key, text, expiresAt);
         maybePurge(now);
       });
     },
     setIfAbsent(namespace, key, value, ttlSeconds) {
-      let ms: number | undefined;
-      let text: string;
-      try {
-        ms = ttlMs(ttlSeconds);
-        text = encodeValue(value);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return write(() => {
-        const now = Date.now();
-        const won = q.setIfAbsent.run(namespace, key, text, ms === undefined ? null : now + ms, now);
+      return writeValue(value, ttlSeconds, (text, expiresAt, now) => {
+        const won = q.setIfAbsent.run(namespace, key, text, expiresAt, now);
         maybePurge(now);
         return won.changes === 1;
       });
