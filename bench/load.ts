@@ -4,8 +4,8 @@
  * not share the event loop of the server under test, which stays on the main
  * thread. One process, two threads.
  */
-import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { threadCpuMs } from './thread-cpu.js';
 import type { WorkloadSpec } from './workloads/index.js';
 
 export interface LoadOptions {
@@ -26,17 +26,6 @@ export interface LoadResult {
    * Less sensitive to other load on the machine than flows/s. Linux only (/proc/thread-self); else undefined.
    */
   serverCpuMs?: number;
-}
-
-/** CPU time of the calling thread in ms, from /proc/thread-self/stat (utime + stime, USER_HZ 100). */
-function threadCpuMs(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ');
-    const ticks = Number(fields?.[11]) + Number(fields?.[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface WorkerInput extends LoadOptions {

@@ -5,11 +5,11 @@
  * keep-alive connection per user (lighter than fetch, so the load generator takes less of the machine's two
  * cores from the gateway); the proof is signed with jose as before.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { threadCpuMs } from '../thread-cpu.js';
 
 export interface HttpIssueInput {
   readonly issuer: string;
@@ -45,17 +45,6 @@ interface Counts {
   firstError?: string;
   nonceMs: number;
   credentialMs: number;
-}
-
-/** CPU time of the calling thread in ms, from /proc/thread-self/stat (utime + stime, USER_HZ 100). */
-function threadCpuMs(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ');
-    const ticks = Number(fields?.[11]) + Number(fields?.[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function post(

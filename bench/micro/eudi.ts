@@ -16,7 +16,7 @@
  * - `http-issue`: the gateway (SQLite store, audit log) on this thread, a wallet in a worker thread with 4
  *   concurrent users doing nonce request + proof + credential request with a prepared access token.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import { TestBrowser } from '../../test/helpers/browser.js';
 import { freePort } from '../../test/helpers/gateway.js';
 import { TestWallet } from '../../test/integration/eudi/wallet.js';
 import { adapterStore, jpkiIdentity, keyPair, testIssuer } from '../../test/unit/eudi/fixtures.js';
+import { threadCpuMs } from '../thread-cpu.js';
 import type { HttpIssueInput, HttpIssueResult } from './eudi-http-worker.js';
 
 const GOAL = 1000;
@@ -226,17 +227,6 @@ interface HttpRun {
   gatewayAllCpuMsPerCredential?: number;
   /** CPU time of the wallet thread per completed iteration, ms (Linux only). */
   walletCpuMsPerCredential?: number;
-}
-
-/** CPU time of the calling thread in ms, from /proc/thread-self/stat (utime + stime, USER_HZ 100). */
-function threadCpuMs(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ');
-    const ticks = Number(fields?.[11]) + Number(fields?.[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function httpIssue(seconds: number, nonceOnly = false): Promise<HttpRun> {

@@ -20,7 +20,6 @@
  */
 import 'reflect-metadata';
 import { createSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +44,7 @@ import {
 } from '../../adapters/jpki/verify/index.js';
 import type { AdapterStore } from '../../src/core/adapter.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
+import { threadCpuMs } from '../thread-cpu.js';
 
 export interface MicroResult {
   name: string;
@@ -59,15 +59,10 @@ export interface MicroResult {
   goal?: { min: number; met: boolean };
 }
 
-/** CPU time of the calling thread in ms (utime + stime, USER_HZ 100); the whole process where that is unavailable. */
-function threadCpuMs(): number {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]?.split(' ');
-    const ticks = Number(fields?.[11]) + Number(fields?.[12]);
-    if (Number.isFinite(ticks)) return ticks * 10;
-  } catch {
-    // not Linux
-  }
+/** CPU time of the calling thread in ms; the whole process where /proc/thread-self is unavailable. */
+function cpuMs(): number {
+  const thread = threadCpuMs();
+  if (thread !== undefined) return thread;
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
@@ -254,12 +249,12 @@ export async function benchJpkiVerify(seconds: number, options: JpkiBenchOptions
   const deadline = performance.now() + seconds * 1000;
   let n = 0;
   const t0 = performance.now();
-  const cpu0 = threadCpuMs();
+  const cpu0 = cpuMs();
   while (performance.now() < deadline) {
     for (let i = 0; i < 50; i++) await verifyJpkiLogin(inputs[n++ % inputs.length] as JpkiLoginInput, deps);
   }
   const elapsed = (performance.now() - t0) / 1000;
-  const cpuSeconds = (threadCpuMs() - cpu0) / 1000;
+  const cpuSeconds = (cpuMs() - cpu0) / 1000;
   const requests = (await ocspRequests()) - requestsAfterWarmup;
   const expected = everyLogin ? n * (options.withSigning ? 2 : 1) : 0;
   if (requests !== expected)
