@@ -4,7 +4,7 @@
  * be refused.
  */
 import { describe, expect, it } from 'vitest';
-import { demoSource } from '../../../adapters/demo/index.js';
+import { DEMO_PERSON, demoSource } from '../../../adapters/demo/index.js';
 import type { AdapterContext, InteractionRef } from '../../../src/core/adapter.js';
 import type { CanonicalIdentity } from '../../../src/core/identity.js';
 import { parseCanonicalIdentity } from '../../../src/core/parse-identity.js';
@@ -44,22 +44,7 @@ const fullCheck = (now: number) =>
       authTime: now,
       evidence: [{ type: 'demo', trustFramework: 'demo', verifiedAt: now }],
     },
-    person: {
-      familyName: [
-        { value: '架橋', script: 'Jpan' },
-        { value: 'カケハシ', script: 'Kana' },
-        { value: 'Kakehashi', script: 'Latn' },
-      ],
-      givenName: [
-        { value: '花子', script: 'Jpan' },
-        { value: 'ハナコ', script: 'Kana' },
-        { value: 'Hanako', script: 'Latn' },
-      ],
-      birthDate: '1990-04-01',
-      gender: 'female',
-      address: { formatted: '東京都千代田区霞が関一丁目1番1号', country: 'JP', script: 'Jpan' },
-      nationality: ['JP'],
-    },
+    person: DEMO_PERSON,
     verified: ['familyName', 'givenName', 'birthDate', 'gender', 'address'],
     extensions: { 'demo:fixture': true },
   });
