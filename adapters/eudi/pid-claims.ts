@@ -163,3 +163,74 @@ export const PID_PATHS_BY_ATTRIBUTE: Readonly<Record<string, readonly (readonly 
   nationality: [['nationalities']],
   email: [['email']],
 };
+
+/** The EU PID's mdoc docType (PID rulebook); ours is JP_PID_STYLE_DOCTYPE in issuer/mdoc.ts. */
+export const EU_PID_DOCTYPE = 'eu.europa.ec.eudi.pid.1';
+
+/** mdoc elements (PID namespace `eu.europa.ec.eudi.pid.1`) for the canonical attributes a relying party asked for. */
+export const PID_MDOC_ELEMENTS_BY_ATTRIBUTE: Readonly<Record<string, readonly string[]>> = {
+  familyName: ['family_name'],
+  givenName: ['given_name'],
+  fullName: ['family_name', 'given_name'],
+  birthName: ['birth_family_name', 'birth_given_name'],
+  birthDate: ['birth_date'],
+  gender: ['sex'],
+  address: [
+    'resident_address',
+    'resident_country',
+    'resident_state',
+    'resident_city',
+    'resident_postal_code',
+    'resident_street',
+  ],
+  nationality: ['nationality'],
+  email: ['email_address'],
+};
+
+/** An mdoc element value as text: tstr, or a full-date (tag 1004 / 0, decoded as a date object). */
+function mdocText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  // @animo-id/mdoc's DateOnly: toISOString() is YYYY-MM-DD.
+  if (v && typeof v === 'object' && typeof (v as { toISOString?: unknown }).toISOString === 'function') {
+    const s = (v as { toISOString(): unknown }).toISOString();
+    return typeof s === 'string' ? s.slice(0, 10) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Disclosed mdoc PID elements -> the PID claims in their SD-JWT VC shape, so that `personFromPidClaims`
+ * maps both formats the same way (`birth_date` -> `birthdate`, `nationality` -> `nationalities`,
+ * `resident_*` -> `address`, `email_address` -> `email`). Unknown elements are dropped.
+ */
+export function pidClaimsFromMdocElements(e: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of ['family_name', 'given_name'] as const) {
+    const v = mdocText(e[name]);
+    if (v) out[name] = v;
+  }
+  const birth = mdocText(e.birth_date);
+  if (birth) out.birthdate = birth;
+  const nat = e.nationality;
+  if (Array.isArray(nat)) out.nationalities = nat.filter((n) => typeof n === 'string');
+  else if (typeof nat === 'string') out.nationalities = [nat];
+  if (typeof e.sex === 'number') out.sex = e.sex;
+  const address: Record<string, string> = {};
+  const members = [
+    ['resident_address', 'formatted'],
+    ['resident_country', 'country'],
+    ['resident_state', 'region'],
+    ['resident_city', 'locality'],
+    ['resident_postal_code', 'postal_code'],
+    ['resident_street', 'street_address'],
+  ] as const;
+  for (const [element, member] of members) {
+    const v = mdocText(e[element]);
+    if (v) address[member] = v;
+  }
+  if (Object.keys(address).length) out.address = address;
+  const email = mdocText(e.email_address);
+  if (email) out.email = email;
+  return out;
+}

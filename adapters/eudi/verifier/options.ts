@@ -1,6 +1,7 @@
 /** Options of the `eudi-wallet` source (OpenID4VP 1.0 verifier). docs/schemes/eudi.md. */
 import { z } from 'zod';
-import { EU_PID_VCTS, JP_PID_STYLE_VCT } from '../pid-claims.js';
+import { JP_PID_STYLE_DOCTYPE } from '../issuer/mdoc.js';
+import { EU_PID_DOCTYPE, EU_PID_VCTS, JP_PID_STYLE_VCT } from '../pid-claims.js';
 import { trustedIssuerSchema } from './trust-list.js';
 
 export const walletSourceOptionsSchema = z
@@ -16,6 +17,12 @@ export const walletSourceOptionsSchema = z
       .min(1)
       .default([...EU_PID_VCTS, JP_PID_STYLE_VCT])
       .describe('Credential types asked for in the DCQL query (intersected with each trust list entry).'),
+    doctypes: z
+      .array(z.string().min(1))
+      .default([EU_PID_DOCTYPE, JP_PID_STYLE_DOCTYPE])
+      .describe(
+        'mdoc docTypes asked for as alternatives to the SD-JWT VC (each only if a trust list entry lists it in `doctypes`).',
+      ),
     responseMode: z
       .enum(['direct_post.jwt', 'direct_post'])
       .default('direct_post.jwt')

@@ -1,7 +1,8 @@
 /**
  * The wallet's authorization response at the response endpoint (OpenID4VP 1.0 §8.2 `direct_post`,
- * §8.3 `direct_post.jwt`): decrypt when encrypted, check `state`, take the one SD-JWT VC presentation the
- * DCQL query asked for out of `vp_token` (`{ "<credential query id>": ["<sd-jwt+kb>"] }`). A wallet error
+ * §8.3 `direct_post.jwt`): decrypt when encrypted, check `state`, take the one presentation out of
+ * `vp_token` (`{ "<credential query id>": ["<sd-jwt+kb>" | "<base64url DeviceResponse>"] }`), which must
+ * answer exactly one of the DCQL query's credential queries. A wallet error
  * response (§8.5, `error=access_denied` …) ends the transaction as declined.
  */
 import { compactDecrypt, importJWK, type JWK } from 'jose';
@@ -13,7 +14,13 @@ const vpTokenSchema = z.record(z.string(), z.array(z.string().min(1)).min(1).max
 const payloadSchema = z.object({ vp_token: z.unknown(), state: z.string().optional() }).loose();
 const formSchema = z.record(z.string(), z.unknown());
 
-function parseVpToken(raw: unknown): string {
+/** The one presentation in `vp_token` and the id of the credential query it answers. */
+export interface ReadPresentation {
+  readonly queryId: string;
+  readonly presentation: string;
+}
+
+function parseVpToken(raw: unknown, queryIds: readonly string[]): ReadPresentation {
   let value = raw;
   if (typeof raw === 'string') {
     try {
@@ -23,16 +30,24 @@ function parseVpToken(raw: unknown): string {
     }
   }
   const parsed = vpTokenSchema.safeParse(value);
-  const presentation = parsed.success ? parsed.data[DCQL_CREDENTIAL_ID]?.[0] : undefined;
-  if (!presentation) throw eudiError('ERR_EUDI_RESPONSE_INVALID');
-  return presentation;
+  // The query's credential_sets let the wallet answer one query: exactly one of ours, nothing else.
+  const keys = parsed.success ? Object.keys(parsed.data) : [];
+  const queryId = keys.length === 1 && queryIds.includes(keys[0]!) ? keys[0]! : undefined;
+  const presentation = queryId && parsed.success ? parsed.data[queryId]?.[0] : undefined;
+  if (!queryId || !presentation) throw eudiError('ERR_EUDI_RESPONSE_INVALID');
+  return { queryId, presentation };
 }
 
 /**
  * The presentation from a response body. Throws ERR_EUDI_RESPONSE_INVALID (not decryptable, not the
  * response mode of the request, no vp_token for our query), ERR_EUDI_STATE or ERR_EUDI_WALLET_DECLINED.
  */
-export async function readResponse(body: unknown, tx: Transaction, state: string): Promise<string> {
+export async function readResponse(
+  body: unknown,
+  tx: Transaction,
+  state: string,
+  queryIds: readonly string[] = [DCQL_CREDENTIAL_ID],
+): Promise<ReadPresentation> {
   const form = formSchema.safeParse(body);
   if (!form.success) throw eudiError('ERR_EUDI_RESPONSE_INVALID');
   // Error responses are not encrypted (the wallet may have no key to encrypt to when it cannot proceed).
@@ -59,5 +74,5 @@ export async function readResponse(body: unknown, tx: Transaction, state: string
     payload = p.data;
   }
   if (payload.state !== state) throw eudiError('ERR_EUDI_STATE');
-  return parseVpToken(payload.vp_token);
+  return parseVpToken(payload.vp_token, queryIds);
 }

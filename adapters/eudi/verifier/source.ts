@@ -10,26 +10,36 @@
  */
 import { createHash, X509Certificate as NodeX509, randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
 import { type AdapterContext, defineSourceAdapter } from '../../../src/core/adapter.js';
 import { GatewayError, isGatewayError } from '../../../src/core/errors.js';
-import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
+import {
+  type CanonicalIdentity,
+  type PersonAttribute,
+  parseCanonicalIdentity,
+} from '../../../src/core/identity.js';
 import { type Loa, loaRank } from '../../../src/core/loa.js';
 import { EUDI_ERRORS, type EudiErrorCode, eudiError } from '../errors.js';
 import { createTestIssuerChain } from '../issuer/issuer-key.js';
+import { PID_NAMESPACE } from '../issuer/mdoc.js';
+import { pidClaimsFromMdocElements } from '../pid-claims.js';
 import { type WalletSourceOptions, walletSourceOptionsSchema } from './options.js';
 import { renderWalletPage } from './page.js';
 import {
+  DCQL_CREDENTIAL_ID,
   ephemeralEncryptionKey,
+  mdocElements,
+  mdocQueries,
   signRequestObject,
   type Transaction,
   transactionSchema,
   x509HashClientId,
 } from './request.js';
 import { readResponse } from './response.js';
-import { identityFromPresentation } from './to-identity.js';
+import { identityFromPresentation, type VerifiedCredential } from './to-identity.js';
 import { createTrustList, loadTrustedIssuers } from './trust-list.js';
+import { verifyMdocPresentation } from './verify-mdoc.js';
 import { verifyPresentation } from './verify-presentation.js';
 
 const TX = 'vp-tx';
@@ -116,6 +126,10 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
     const x5c = await verifierChain(o, ctx, key);
     const clientId = x509HashClientId(x5c);
     const trustList = createTrustList(await loadTrustedIssuers(o.trustedIssuers));
+    // mdoc docTypes asked for: configured and listed by at least one trust list entry.
+    const doctypes = o.doctypes.filter((d) => o.trustedIssuers.some((e) => e.doctypes?.includes(d)));
+    const mdoc = mdocQueries(doctypes);
+    const queryIds = [DCQL_CREDENTIAL_ID, ...mdoc.map((q) => q.id)];
     const pseudonymKey = createHash('sha256')
       .update('eudi-wallet subject\0')
       .update(String((await ctx.keys.keyPair('pseudonym', 'ES256')).privateJwk.d))
@@ -192,6 +206,7 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
           state: id,
           tx: tx.data,
           vcts: o.vcts,
+          doctypes,
           nowSeconds: nowSeconds(),
         }),
       );
@@ -219,16 +234,49 @@ export const eudiWalletSource = defineSourceAdapter<WalletSourceOptions>({
               ? 'ERR_EUDI_RESPONSE_TOO_LARGE'
               : 'ERR_EUDI_RESPONSE_INVALID',
           );
-        const presentation = await readResponse(req.body, tx, id);
-        const verified = await verifyPresentation({
-          presentation,
-          trustList,
-          nonce: tx.nonce,
-          audience: clientId,
-          nowSeconds: nowSeconds(),
-          fetchStatusList,
-          vcts: o.vcts,
-        });
+        const { queryId, presentation } = await readResponse(req.body, tx, id, queryIds);
+        const mdocQuery = mdoc.find((q) => q.id === queryId);
+        let verified: VerifiedCredential;
+        if (mdocQuery) {
+          const { d: _d, ...encPublic } = (tx.encJwk ?? {}) as JWK;
+          const m = await verifyMdocPresentation({
+            presentation,
+            trustList,
+            docType: mdocQuery.docType,
+            namespace: PID_NAMESPACE,
+            elements: mdocElements(tx.attributes as PersonAttribute[]),
+            transcript: {
+              clientId,
+              nonce: tx.nonce,
+              responseUri: urls(id).responseUrl,
+              // direct_post.jwt: the thumbprint of the key the response was encrypted to (B.2.6.1).
+              ...(tx.encJwk && {
+                jwkThumbprint: new Uint8Array(
+                  Buffer.from(await calculateJwkThumbprint(encPublic, 'sha256'), 'base64url'),
+                ),
+              }),
+            },
+            nowSeconds: nowSeconds(),
+          });
+          verified = {
+            format: 'mso_mdoc',
+            issuer: m.issuer,
+            iss: `mdoc:${m.issuer.name}`,
+            vct: m.docType,
+            claims: pidClaimsFromMdocElements(m.elements),
+            holderJwk: m.deviceJwk,
+          };
+        } else {
+          verified = await verifyPresentation({
+            presentation,
+            trustList,
+            nonce: tx.nonce,
+            audience: clientId,
+            nowSeconds: nowSeconds(),
+            fetchStatusList,
+            vcts: o.vcts,
+          });
+        }
         if (REQUIRED_CLAIMS.some((c) => verified.claims[c] === undefined))
           throw eudiError('ERR_EUDI_MISSING_CLAIMS');
         const identity = await identityFromPresentation(verified, {

@@ -2,6 +2,8 @@
  * A verified PID presentation -> the canonical identity. The LoA comes from the issuer's trust list entry,
  * never from the credential itself. The subject id is a keyed hash of issuer, type and the identifying PID
  * attributes (a PID carries no stable subject identifier); the hub derives its account id from it again.
+ * An mdoc has no `iss`: its `iss` here is `mdoc:<trust list entry name>` and its type the docType, so the
+ * same person gets another subject id through an mdoc than through an SD-JWT VC.
  */
 import { createHmac } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
@@ -21,8 +23,11 @@ export interface ToIdentityOptions {
   readonly nowSeconds: number;
 }
 
+/** A verified presentation of either format; mdoc elements are first mapped to PID claims (`pid-claims.ts`). */
+export type VerifiedCredential = VerifiedPresentation & { readonly format?: 'dc+sd-jwt' | 'mso_mdoc' };
+
 export async function identityFromPresentation(
-  v: VerifiedPresentation,
+  v: VerifiedCredential,
   o: ToIdentityOptions,
 ): Promise<CanonicalIdentity> {
   const person = personFromPidClaims(v.claims);
@@ -48,7 +53,7 @@ export async function identityFromPresentation(
       authTime: o.nowSeconds,
       evidence: [
         {
-          type: 'sd-jwt-vc',
+          type: v.format === 'mso_mdoc' ? 'mdoc' : 'sd-jwt-vc',
           trustFramework: 'eudi_pid',
           documentType: v.vct.slice(0, 128),
           issuer: v.issuer.name,

@@ -1,6 +1,6 @@
 /**
  * The verifier's trust list: which credential issuers it accepts, by X.509 trust anchor, for which
- * credential types, at which level of assurance. There is no "trust everyone" mode: an empty list accepts
+ * credential types (SD-JWT VC `vct`, mdoc `docType`), at which level of assurance. There is no "trust everyone" mode: an empty list accepts
  * nothing. Issuer keys come from the `x5c` header (SD-JWT VC key discovery by x5c); the chain is built and
  * its signatures checked by @peculiar/x509, then every certificate's validity period and CA flags here.
  */
@@ -26,6 +26,10 @@ export const trustedIssuerSchema = z
       .optional()
       .describe('Required `iss` value, if the issuer has a fixed identifier.'),
     vcts: z.array(z.string().min(1)).min(1).describe('Credential types (vct) accepted from this issuer.'),
+    doctypes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('mdoc document types (docType) accepted from this issuer; none if absent.'),
     loa: loaSchema.describe("Level of assurance of identities proven with this issuer's credentials."),
   })
   .strict();
@@ -35,6 +39,8 @@ export interface ResolvedIssuer {
   readonly name: string;
   readonly loa: Loa;
   readonly vcts: readonly string[];
+  /** mdoc docTypes accepted from this issuer (empty: no mdoc). */
+  readonly doctypes: readonly string[];
   readonly issuer?: string;
   /** Index of the trust list entry (status list tokens must resolve to the same one). */
   readonly entry: number;
@@ -158,6 +164,7 @@ export function createTrustList(entries: readonly TrustedIssuerConfig[]): TrustL
         name: e.name,
         loa: e.loa,
         vcts: e.vcts,
+        doctypes: e.doctypes ?? [],
         ...(e.issuer && { issuer: e.issuer }),
         entry: anchor.entry,
         key,

@@ -16,9 +16,13 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EUDI_ERRORS, type EudiErrorCode } from '../../../adapters/eudi/errors.js';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
-import { PID_CONFIGURATION_ID } from '../../../adapters/eudi/issuer/provider-feature.js';
+import { issuePidMdoc, JP_PID_STYLE_DOCTYPE, PID_NAMESPACE } from '../../../adapters/eudi/issuer/mdoc.js';
+import {
+  PID_CONFIGURATION_ID,
+  PID_MDOC_CONFIGURATION_ID,
+} from '../../../adapters/eudi/issuer/provider-feature.js';
 import { revokeCredential } from '../../../adapters/eudi/issuer/revoke.js';
-import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
+import { EU_PID_DOCTYPE, JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { createGateway, type Gateway } from '../../../src/app.js';
 import { runCli } from '../../../src/cli.js';
 import { loadConfigObject } from '../../../src/config/load-config.js';
@@ -26,7 +30,15 @@ import { TestBrowser } from '../../helpers/browser.js';
 import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
 import { browserLogin, discover } from '../../helpers/rp.js';
 import { jpkiIdentity, testIssuer } from '../../unit/eudi/fixtures.js';
-import { answer, fetchVpRequest, post, postForm, type VpRequest } from './vp-wallet.js';
+import {
+  answer,
+  answerMdoc,
+  fetchVpRequest,
+  mdocQuery,
+  post,
+  postForm,
+  type VpRequest,
+} from './vp-wallet.js';
 import { issuerTarget, TestWallet, WALLET, WALLET_CB } from './wallet.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -58,11 +70,16 @@ let wallet: TestWallet;
 let rootPem: string;
 let clientIdBeforeRestart: string;
 
-const walletSource = (name: string, anchors: string[], extra: Record<string, unknown> = {}) => ({
+const walletSource = (
+  name: string,
+  anchors: string[],
+  extra: Record<string, unknown> = {},
+  doctypes = [JP_PID_STYLE_DOCTYPE],
+) => ({
   adapter: 'eudi-wallet',
   name,
   options: {
-    trustedIssuers: [{ name: 'kakehashi-test', anchors, vcts: [JP_PID_STYLE_VCT], loa: 'high' }],
+    trustedIssuers: [{ name: 'kakehashi-test', anchors, vcts: [JP_PID_STYLE_VCT], doctypes, loa: 'high' }],
     // Revocation takes effect at once in these tests (the default reuses a status list for 60 s).
     statusListCacheSeconds: 0,
     requestTtlSeconds: TTL,
@@ -198,6 +215,10 @@ async function credential(): Promise<string> {
   return wallet.obtain(await wallet.authorize('jp_pid_style', new TestBrowser()), PID_CONFIGURATION_ID);
 }
 
+async function mdocCredential(): Promise<string> {
+  return wallet.obtain(await wallet.authorize('jp_pid_style', new TestBrowser()), PID_MDOC_CONFIGURATION_ID);
+}
+
 async function credentialIdOf(c: string): Promise<string> {
   const idx = (decodeJwt(c.split('~')[0]!) as { status: { status_list: { idx: number } } }).status.status_list
     .idx;
@@ -217,6 +238,7 @@ function rootPemFile(): string {
 }
 
 let firstPresentation: { req: VpRequest; presentation: string } | undefined;
+let firstMdoc: { req: VpRequest; presentation: string } | undefined;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kakehashi-vp-'));
@@ -238,8 +260,12 @@ beforeAll(async () => {
   gw = await boot([
     { adapter: 'demo', name: 'demo', options: { loa: 'high' } },
     walletSource('wallet', [rootPem]),
-    // The same anchor as a PEM file path.
-    walletSource('wallet-plain', [rootPemFile()], { responseMode: 'direct_post' }),
+    // The same anchor as a PEM file path. Its entry also lists the EU PID docType (only to test that an mdoc
+    // of one docType does not answer the query for another).
+    walletSource('wallet-plain', [rootPemFile()], { responseMode: 'direct_post' }, [
+      EU_PID_DOCTYPE,
+      JP_PID_STYLE_DOCTYPE,
+    ]),
   ]);
   wallet = new TestWallet(issuer, WALLET, WALLET_CB);
 }, 60_000);
@@ -479,6 +505,175 @@ describe('OpenID4VP verifier source over HTTP', () => {
     } finally {
       skewMs = 0;
     }
+  });
+
+  it('mdoc (direct_post.jwt): the query offers the mdoc as an alternative; the RP gets the same canonical attributes (round trip)', async () => {
+    // The same login through the SD-JWT VC first: the mdoc must give the same attributes (bar kanji/kana names).
+    const sd = await start();
+    expect((await answer(wallet, sd.req, await credential())).status).toBe(200);
+    const viaSdJwt = await tokens(sd, await finish(sd));
+
+    const cred = await mdocCredential();
+    const s = await start();
+    const q = mdocQuery(s.req, JP_PID_STYLE_DOCTYPE);
+    expect(q).toMatchObject({
+      id: 'pid_mdoc_0',
+      format: 'mso_mdoc',
+      meta: { doctype_value: JP_PID_STYLE_DOCTYPE },
+    });
+    // The trust list has no issuer for the EU PID docType: it is not asked for.
+    expect(s.req.dcql_query.credentials.map((c) => c.meta.doctype_value).filter(Boolean)).toEqual([
+      JP_PID_STYLE_DOCTYPE,
+    ]);
+    expect(s.req.dcql_query.credential_sets).toEqual([
+      { options: [['pid'], ['pid_mdoc_0']], required: true },
+    ]);
+    expect(q.claims.map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        [PID_NAMESPACE, 'family_name'],
+        [PID_NAMESPACE, 'given_name'],
+        [PID_NAMESPACE, 'birth_date'],
+        [PID_NAMESPACE, 'resident_address'],
+        [PID_NAMESPACE, 'sex'],
+      ]),
+    );
+    expect(s.req.client_metadata).toMatchObject({
+      vp_formats_supported: { mso_mdoc: { issuerauth_alg_values: expect.arrayContaining([-7]) } },
+    });
+    const a = await answerMdoc(s.req, cred, (await wallet.key).privateJwk, JP_PID_STYLE_DOCTYPE);
+    expect(a).toMatchObject({ status: 200, body: {} });
+    firstMdoc = { req: s.req, presentation: a.presentation };
+    const { claims, info } = await tokens(s, await finish(s));
+    expect(claims.acr).toBe(HIGH);
+    expect(claims.amr).toEqual(['pop']);
+    const { sub: _a, verified_claims: sdVc, ...sdStd } = viaSdJwt.info as Record<string, unknown>;
+    const { sub: _b, verified_claims: vc, ...std } = info as Record<string, unknown>;
+    // The same canonical attributes as through the SD-JWT VC, except the names: the mdoc carries the Latin
+    // ones only (no kanji/kana variants, docs/schemes/eudi.md), which become the untagged names.
+    const latin = (k: string) => sdStd[`${k}#ja-Latn-JP`];
+    const expected = Object.fromEntries(Object.entries(sdStd).filter(([k]) => !k.endsWith('#ja-Kana-JP')));
+    Object.assign(expected, {
+      name: latin('name'),
+      family_name: latin('family_name'),
+      given_name: latin('given_name'),
+    });
+    expect(std).toEqual(expected);
+    expect(std).toMatchObject({ family_name: 'Kakehashi', birthdate: '1990-04-01', gender: 'female' });
+    const claimsOf = (x: unknown) => (x as { claims: Record<string, unknown> }).claims;
+    expect(claimsOf(vc)).toEqual({
+      ...claimsOf(sdVc),
+      family_name: latin('family_name'),
+      given_name: latin('given_name'),
+    });
+    const verification = (x: unknown) =>
+      (x as { verification: { trust_framework: string; assurance_level: string } }).verification;
+    expect(verification(vc)).toMatchObject({ trust_framework: 'eudi_pid', assurance_level: 'high' });
+  });
+
+  it('mdoc (direct_post): the transcript has no key thumbprint; a pseudonymous login discloses the base elements only', async () => {
+    const cred = await mdocCredential();
+    const s = await start('wallet-plain', { scope: 'openid' });
+    // Both docTypes are on this source's trust list entry: both are offered.
+    expect(mdocQuery(s.req, EU_PID_DOCTYPE).id).toBe('pid_mdoc_0');
+    const q = mdocQuery(s.req, JP_PID_STYLE_DOCTYPE);
+    expect(q.id).toBe('pid_mdoc_1');
+    expect(q.claims.map((c) => c.path[1])).toEqual(['family_name', 'given_name', 'birth_date']);
+    const a = await answerMdoc(s.req, cred, (await wallet.key).privateJwk, JP_PID_STYLE_DOCTYPE);
+    expect(a.status).toBe(200);
+    expect(a.elements).toEqual(['family_name', 'given_name', 'birth_date']);
+    const { claims, info } = await tokens(s, await finish(s));
+    expect(claims.acr).toBe(HIGH);
+    expect(Object.keys(info)).toEqual(['sub']);
+  });
+
+  it('mdoc: refuses a second POST (replay) and the same DeviceResponse in another request (nonce in the transcript)', async () => {
+    expect(firstMdoc).toBeDefined();
+    const { req, presentation } = firstMdoc!;
+    const again = await post(req, presentation, req.state, 'pid_mdoc_0');
+    expect(again).toMatchObject({ status: 400, body: { error_description: EUDI_ERRORS.ERR_EUDI_REPLAY } });
+    const s = await start();
+    await expectRefused(
+      s,
+      await post(s.req, presentation, s.req.state, 'pid_mdoc_0'),
+      'ERR_EUDI_KB_SIGNATURE',
+    );
+  });
+
+  it('mdoc: refuses a device signature over another nonce, client_id or response_uri, or by another key', async () => {
+    const cred = await mdocCredential();
+    const key = (await wallet.key).privateJwk;
+    const forgeries = [
+      { nonce: 'another-nonce' },
+      { clientId: `x509_hash:${'A'.repeat(43)}` },
+      { responseUri: `${issuer}/a/wallet/response/${'C'.repeat(32)}` },
+      { devicePrivateJwk: (await testIssuer('thief')).signer.privateKey.export({ format: 'jwk' }) as never },
+    ];
+    for (const f of forgeries) {
+      const s = await start();
+      await expectRefused(
+        s,
+        await answerMdoc(s.req, cred, key, JP_PID_STYLE_DOCTYPE, f),
+        'ERR_EUDI_KB_SIGNATURE',
+      );
+    }
+  });
+
+  it('mdoc: refuses an issuer not on the trust list, a changed element value, another docType', async () => {
+    const holder = await wallet.key;
+    const rogue = await testIssuer('Rogue issuer');
+    const { credential: rogueMdoc } = await issuePidMdoc({
+      identity: jpkiIdentity(),
+      holderJwk: holder.publicJwk,
+      signer: rogue.signer,
+      issuingAuthority: 'Rogue',
+      issuingCountry: 'JP',
+      validitySeconds: 86_400,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    let s = await start();
+    await expectRefused(
+      s,
+      await answerMdoc(s.req, rogueMdoc, holder.privateJwk, JP_PID_STYLE_DOCTYPE),
+      'ERR_EUDI_UNTRUSTED_ISSUER',
+    );
+
+    const bytes = Buffer.from(await mdocCredential(), 'base64url');
+    const forged = Buffer.from(bytes.toString('latin1').replace('Kakehashi', 'Kakehashy'), 'latin1');
+    expect(forged.equals(bytes)).toBe(false);
+    s = await start();
+    await expectRefused(
+      s,
+      await answerMdoc(s.req, forged.toString('base64url'), holder.privateJwk, JP_PID_STYLE_DOCTYPE),
+      'ERR_EUDI_DISCLOSURE_UNREFERENCED',
+    );
+
+    // Our docType's DeviceResponse posted as the answer to the EU PID query.
+    s = await start('wallet-plain');
+    const eu = mdocQuery(s.req, EU_PID_DOCTYPE).id;
+    const retargeted = await answerMdoc(
+      s.req,
+      bytes.toString('base64url'),
+      holder.privateJwk,
+      JP_PID_STYLE_DOCTYPE,
+      {
+        queryId: eu,
+      },
+    );
+    await expectRefused(s, retargeted, 'ERR_EUDI_VCT');
+  });
+
+  it('mdoc: refuses an answer it cannot decrypt (another key)', async () => {
+    const s = await start();
+    const { publicKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+    const body = { vp_token: { pid_mdoc_0: ['AAAA'] }, state: s.req.state };
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(body)))
+      .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM', kid: 'other' })
+      .encrypt(publicKey);
+    await expectRefused(
+      s,
+      await postForm(s.req, new URLSearchParams({ response: jwe })),
+      'ERR_EUDI_RESPONSE_INVALID',
+    );
   });
 
   it('config check: the source needs a trust list (no trust-everyone default)', async () => {

@@ -1,11 +1,15 @@
 /**
  * The test wallet's OpenID4VP 1.0 side: read the request from the verifier's page (openid4vp:// link),
  * fetch and check the signed request object (x509_hash client id), present with @sd-jwt/sd-jwt-vc what the
- * DCQL query asks for, and answer by direct_post or direct_post.jwt (ECDH-ES to the request's key).
+ * DCQL query asks for — or an mdoc with @auth0/mdl (test/helpers/mdoc-peer.ts) for one of the query's
+ * `mso_mdoc` alternatives, over the OpenID4VP 1.0 SessionTranscript — and answer by direct_post or
+ * direct_post.jwt (ECDH-ES to the request's key).
  */
 import { createHash } from 'node:crypto';
-import { CompactEncrypt, importJWK, importX509, type JWK, jwtVerify } from 'jose';
+import { cborDecode } from '@animo-id/mdoc';
+import { CompactEncrypt, calculateJwkThumbprint, importJWK, importX509, type JWK, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { openid4vpSessionTranscript, presentMdoc } from '../../helpers/mdoc-peer.js';
 import type { TestWallet } from './wallet.js';
 
 const requestSchema = z
@@ -23,12 +27,18 @@ const requestSchema = z
             .object({
               id: z.string(),
               format: z.string(),
-              meta: z.object({ vct_values: z.array(z.string()) }),
+              meta: z.object({
+                vct_values: z.array(z.string()).optional(),
+                doctype_value: z.string().optional(),
+              }),
               claims: z.array(z.object({ id: z.string(), path: z.array(z.string()) })),
             })
             .loose(),
         )
-        .length(1),
+        .min(1),
+      credential_sets: z
+        .array(z.object({ options: z.array(z.array(z.string())), required: z.boolean().optional() }))
+        .optional(),
     }),
     client_metadata: z
       .object({ jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional() })
@@ -68,10 +78,26 @@ export async function fetchVpRequest(
 
 const ADDRESS_MEMBERS = ['formatted', 'country', 'region', 'locality', 'postal_code', 'street_address'];
 
+/** The query's SD-JWT VC credential query. */
+export function sdJwtQuery(req: VpRequest) {
+  const q = req.dcql_query.credentials.find((c) => c.format === 'dc+sd-jwt');
+  if (!q) throw new Error('no dc+sd-jwt credential query');
+  return q;
+}
+
+/** The query's `mso_mdoc` credential query for `docType`. */
+export function mdocQuery(req: VpRequest, docType: string) {
+  const q = req.dcql_query.credentials.find(
+    (c) => c.format === 'mso_mdoc' && c.meta.doctype_value === docType,
+  );
+  if (!q) throw new Error(`no mso_mdoc credential query for ${docType}`);
+  return q;
+}
+
 /** The presentation frame for the query's claims. */
 export function frameFor(req: VpRequest): Record<string, unknown> {
   const frame: Record<string, unknown> = {};
-  for (const c of req.dcql_query.credentials[0]!.claims) {
+  for (const c of sdJwtQuery(req).claims) {
     const name = c.path[0]!;
     if (name === 'address') frame.address = Object.fromEntries(ADDRESS_MEMBERS.map((m) => [m, true]));
     else if (name === 'nationalities') frame.nationalities = { 0: true };
@@ -104,8 +130,72 @@ export async function answer(
   return post(req, presentation, a.state ?? req.state);
 }
 
-export async function post(req: VpRequest, presentation: string, state = req.state) {
-  const body = { vp_token: { [req.dcql_query.credentials[0]!.id]: [presentation] }, state };
+export interface MdocAnswer {
+  /** Override the transcript's parts (forgeries). */
+  nonce?: string;
+  clientId?: string;
+  responseUri?: string;
+  /** Sign with this key instead of the holder key (forgeries). */
+  devicePrivateJwk?: JWK;
+  /** Post under this credential query id (default: the query for the docType). */
+  queryId?: string;
+}
+
+/** Element identifiers of `namespace` in a base64url IssuerSigned (the wallet discloses only what it holds). */
+function heldElements(credential: string, namespace: string): Set<string> {
+  const issuerSigned = cborDecode(Buffer.from(credential, 'base64url')) as Map<string, unknown>;
+  const items = (issuerSigned.get('nameSpaces') as Map<string, { data: Map<string, unknown> }[]>).get(
+    namespace,
+  );
+  return new Set((items ?? []).map((i) => String(i.data.get('elementIdentifier'))));
+}
+
+/**
+ * An mdoc answer to the query's `mso_mdoc` alternative for `docType`: a DeviceResponse with the held elements
+ * the query asks for, signed over the OpenID4VP 1.0 SessionTranscript (client_id, nonce, the thumbprint of
+ * the response encryption key for direct_post.jwt, response_uri); posted under that query's id.
+ */
+export async function answerMdoc(
+  req: VpRequest,
+  credential: string,
+  holderPrivateJwk: JWK,
+  docType: string,
+  a: MdocAnswer = {},
+) {
+  const q = mdocQuery(req, docType);
+  const namespace = q.claims[0]!.path[0]!;
+  const held = heldElements(credential, namespace);
+  const elements = q.claims.map((c) => c.path[1]!).filter((e) => held.has(e));
+  const encKey =
+    req.response_mode === 'direct_post.jwt' ? (req.client_metadata.jwks!.keys[0]! as JWK) : undefined;
+  const thumbprint = encKey
+    ? new Uint8Array(Buffer.from(await calculateJwkThumbprint(encKey, 'sha256'), 'base64url'))
+    : null;
+  const transcript = openid4vpSessionTranscript(
+    a.clientId ?? req.client_id,
+    a.nonce ?? req.nonce,
+    thumbprint,
+    a.responseUri ?? req.response_uri,
+  );
+  const encoded = await presentMdoc(
+    credential,
+    docType,
+    namespace,
+    elements,
+    a.devicePrivateJwk ?? holderPrivateJwk,
+    { sessionTranscriptBytes: transcript },
+  );
+  const presentation = Buffer.from(encoded).toString('base64url');
+  return { ...(await post(req, presentation, req.state, a.queryId ?? q.id)), elements };
+}
+
+export async function post(
+  req: VpRequest,
+  presentation: string,
+  state = req.state,
+  queryId = sdJwtQuery(req).id,
+) {
+  const body = { vp_token: { [queryId]: [presentation] }, state };
   let form: URLSearchParams;
   if (req.response_mode === 'direct_post.jwt') {
     const jwk = req.client_metadata.jwks!.keys[0]! as JWK;
