@@ -6,7 +6,7 @@ import { GatewayError, type OauthErrorCode } from '../../src/core/errors.js';
 
 export const EUDI_ERRORS = {
   // Presentation verification (OpenID4VP verifier source).
-  ERR_EUDI_MALFORMED: 'the presentation is not a well-formed SD-JWT VC',
+  ERR_EUDI_MALFORMED: 'the presentation is malformed',
   ERR_EUDI_ALG_NOT_ALLOWED: 'signature algorithm not allowed',
   ERR_EUDI_UNTRUSTED_ISSUER: 'the credential issuer is not on the trust list',
   ERR_EUDI_ISSUER_SIGNATURE: 'the credential signature is invalid',
@@ -23,6 +23,10 @@ export const EUDI_ERRORS = {
   ERR_EUDI_KB_AUDIENCE: 'the key binding JWT is for another verifier',
   ERR_EUDI_KB_IAT: 'the key binding JWT is too old or from the future',
   ERR_EUDI_KB_SD_HASH: 'the key binding JWT does not cover this presentation',
+  // mdoc presentations (DeviceResponse).
+  ERR_EUDI_DEVICE_SIGNATURE: 'the presentation is not signed by the holder key for this request',
+  ERR_EUDI_DEVICE_AUTH_INVALID: 'the device authentication of the presentation is malformed',
+  ERR_EUDI_VALUE_DIGEST: 'an attribute does not match what the issuer signed',
   ERR_EUDI_STATUS_UNAVAILABLE: 'the credential status could not be checked',
   ERR_EUDI_REVOKED: 'the credential has been revoked or suspended',
   ERR_EUDI_REPLAY: 'this presentation request is unknown or has already been answered',

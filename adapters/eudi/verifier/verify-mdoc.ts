@@ -95,10 +95,12 @@ function codeForCheck(a: VerificationAssessment, expired: boolean): EudiErrorCod
       return 'ERR_EUDI_UNTRUSTED_ISSUER';
     case 'DEVICE_AUTH':
       // A wrong transcript (nonce, client_id, response_uri) and another key both fail the signature.
-      return a.check.startsWith('Device signature') ? 'ERR_EUDI_KB_SIGNATURE' : 'ERR_EUDI_KB_INVALID';
+      return a.check.startsWith('Device signature')
+        ? 'ERR_EUDI_DEVICE_SIGNATURE'
+        : 'ERR_EUDI_DEVICE_AUTH_INVALID';
     case 'DATA_INTEGRITY':
       // An element whose digest is not the one the issuer signed (changed value, or not issued).
-      return 'ERR_EUDI_DISCLOSURE_UNREFERENCED';
+      return 'ERR_EUDI_VALUE_DIGEST';
     default:
       return 'ERR_EUDI_MALFORMED';
   }
@@ -135,7 +137,7 @@ export async function verifyMdocPresentation(input: VerifyMdocInput): Promise<Ve
   // One document, of the type asked for, in a successful response (status 0).
   const [doc, ...more] = parsed.documents;
   if (!doc || more.length > 0 || parsed.status !== 0) throw eudiError('ERR_EUDI_MALFORMED');
-  if (!(doc instanceof DeviceSignedDocument)) throw eudiError('ERR_EUDI_KB_MISSING');
+  if (!(doc instanceof DeviceSignedDocument)) throw eudiError('ERR_EUDI_DEVICE_AUTH_INVALID');
   const mso = doc.issuerSigned.issuerAuth.decodedPayload;
   // The document's docType goes into the DeviceAuthentication the device signs; the MSO's is checked once signed.
   if (doc.docType !== input.docType) throw eudiError('ERR_EUDI_VCT');
@@ -234,7 +236,7 @@ export async function verifyMdocPresentation(input: VerifyMdocInput): Promise<Ve
     elements[item.elementIdentifier] = item.elementValue;
   }
   const deviceKey = mso.deviceKeyInfo?.deviceKey;
-  if (!deviceKey) throw eudiError('ERR_EUDI_KB_INVALID');
+  if (!deviceKey) throw eudiError('ERR_EUDI_DEVICE_AUTH_INVALID');
   return {
     issuer: resolved,
     docType: doc.docType,

@@ -595,7 +595,7 @@ describe('OpenID4VP verifier source over HTTP', () => {
     await expectRefused(
       s,
       await post(s.req, presentation, s.req.state, 'pid_mdoc_0'),
-      'ERR_EUDI_KB_SIGNATURE',
+      'ERR_EUDI_DEVICE_SIGNATURE',
     );
   });
 
@@ -613,7 +613,7 @@ describe('OpenID4VP verifier source over HTTP', () => {
       await expectRefused(
         s,
         await answerMdoc(s.req, cred, key, JP_PID_STYLE_DOCTYPE, f),
-        'ERR_EUDI_KB_SIGNATURE',
+        'ERR_EUDI_DEVICE_SIGNATURE',
       );
     }
   });
@@ -644,7 +644,7 @@ describe('OpenID4VP verifier source over HTTP', () => {
     await expectRefused(
       s,
       await answerMdoc(s.req, forged.toString('base64url'), holder.privateJwk, JP_PID_STYLE_DOCTYPE),
-      'ERR_EUDI_DISCLOSURE_UNREFERENCED',
+      'ERR_EUDI_VALUE_DIGEST',
     );
 
     // Our docType's DeviceResponse posted as the answer to the EU PID query.

@@ -149,21 +149,21 @@ describe('mdoc presentations (OpenID4VP 1.0, @animo-id/mdoc Verifier)', () => {
     const cred = await credential();
     await expect(verify(await present(cred, { t: { ...transcript, nonce: 'other' } }))).rejects.toMatchObject(
       {
-        code: 'ERR_EUDI_KB_SIGNATURE',
+        code: 'ERR_EUDI_DEVICE_SIGNATURE',
       },
     );
     await expect(
       verify(await present(cred, { t: { ...transcript, clientId: 'x509_hash:another-verifier' } })),
-    ).rejects.toMatchObject({ code: 'ERR_EUDI_KB_SIGNATURE' });
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_DEVICE_SIGNATURE' });
     await expect(
       verify(await present(cred, { t: { ...transcript, jwkThumbprint: undefined } })),
-    ).rejects.toMatchObject({ code: 'ERR_EUDI_KB_SIGNATURE' });
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_DEVICE_SIGNATURE' });
   });
 
   it('refuses a presentation signed with a key other than the MSO device key', async () => {
     const thief = await keyPair();
     await expect(verify(await present(await credential(), { key: thief.privateJwk }))).rejects.toMatchObject({
-      code: 'ERR_EUDI_KB_SIGNATURE',
+      code: 'ERR_EUDI_DEVICE_SIGNATURE',
     });
   });
 
@@ -186,7 +186,7 @@ describe('mdoc presentations (OpenID4VP 1.0, @animo-id/mdoc Verifier)', () => {
     const forged = Buffer.from(bytes.toString('latin1').replace('Kakehashi', 'Kakehashy'), 'latin1');
     expect(forged.equals(bytes)).toBe(false);
     await expect(verify(await present(forged.toString('base64url')))).rejects.toMatchObject({
-      code: 'ERR_EUDI_DISCLOSURE_UNREFERENCED',
+      code: 'ERR_EUDI_VALUE_DIGEST',
     });
   });
 
