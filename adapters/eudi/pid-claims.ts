@@ -167,6 +167,16 @@ export const PID_PATHS_BY_ATTRIBUTE: Readonly<Record<string, readonly (readonly 
 /** The EU PID's mdoc docType (PID rulebook); ours is JP_PID_STYLE_DOCTYPE in issuer/mdoc.ts. */
 export const EU_PID_DOCTYPE = 'eu.europa.ec.eudi.pid.1';
 
+/** The PID mdoc elements of the address (the SD-JWT VC's `address` members), in this order. */
+export const MDOC_RESIDENT_ELEMENTS = [
+  'resident_address',
+  'resident_country',
+  'resident_state',
+  'resident_city',
+  'resident_postal_code',
+  'resident_street',
+] as const;
+
 /** mdoc elements (PID namespace `eu.europa.ec.eudi.pid.1`) for the canonical attributes a relying party asked for. */
 export const PID_MDOC_ELEMENTS_BY_ATTRIBUTE: Readonly<Record<string, readonly string[]>> = {
   familyName: ['family_name'],
@@ -175,14 +185,7 @@ export const PID_MDOC_ELEMENTS_BY_ATTRIBUTE: Readonly<Record<string, readonly st
   birthName: ['birth_family_name', 'birth_given_name'],
   birthDate: ['birth_date'],
   gender: ['sex'],
-  address: [
-    'resident_address',
-    'resident_country',
-    'resident_state',
-    'resident_city',
-    'resident_postal_code',
-    'resident_street',
-  ],
+  address: MDOC_RESIDENT_ELEMENTS,
   nationality: ['nationality'],
   email: ['email_address'],
 };

@@ -16,6 +16,7 @@ import { cborEncode, DateOnly, Document, type MdocContext } from '@animo-id/mdoc
 import type { JWK } from 'jose';
 import type { Address, CanonicalIdentity, ScriptedName } from '../../../src/core/identity.js';
 import { eudiError } from '../errors.js';
+import { MDOC_RESIDENT_ELEMENTS } from '../pid-claims.js';
 import type { IssuerSigner } from './issuer-key.js';
 
 /** Our doctype: PID elements, JPKI-derived, not an EU PID. */
@@ -30,12 +31,7 @@ export const PID_MDOC_ELEMENTS = [
   'birth_date',
   'nationality',
   'sex',
-  'resident_address',
-  'resident_country',
-  'resident_state',
-  'resident_city',
-  'resident_postal_code',
-  'resident_street',
+  ...MDOC_RESIDENT_ELEMENTS,
   'email_address',
   'issuing_authority',
   'issuing_country',
