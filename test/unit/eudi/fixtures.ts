@@ -9,7 +9,7 @@ import {
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import type { AdapterStore } from '../../../src/core/adapter.js';
 import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
-import { createMemoryStore } from '../../../src/storage/memory-store.js';
+import { memoryAdapterStore } from '../../helpers/adapter-store.js';
 
 export const ISSUER = 'https://issuer.kakehashi.test';
 
@@ -74,17 +74,7 @@ export async function testIssuer(name = 'Kakehashi PID-style issuer'): Promise<T
 }
 
 /** An AdapterStore over the real in-memory Store (same contract as SQLite/Redis). */
-export function adapterStore(now?: () => number): AdapterStore {
-  const s = createMemoryStore(now ? { now } : {});
-  const ns = 'a:eudi';
-  return {
-    get: (k) => s.get(ns, k),
-    set: (k, v, ttl) => s.set(ns, k, v, ttl),
-    setIfAbsent: (k, v, ttl) => s.setIfAbsent(ns, k, v, ttl),
-    take: (k) => s.take(ns, k),
-    delete: (k) => s.delete(ns, k),
-  };
-}
+export const adapterStore = (now?: () => number): AdapterStore => memoryAdapterStore('a:eudi', now);
 
 /** The input of issuePidCredential for the JPKI test identity: our test issuer, one day of validity. */
 export function pidInput(

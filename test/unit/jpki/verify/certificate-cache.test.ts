@@ -24,8 +24,7 @@ import {
 } from '../../../../adapters/jpki/verify/login.js';
 import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
 import { SimulatedLinkageService } from '../../../../adapters/jpki/verify/subject.js';
-import type { AdapterStore } from '../../../../src/core/adapter.js';
-import { createMemoryStore } from '../../../../src/storage/memory-store.js';
+import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
 import { cardSign, der, expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
@@ -37,16 +36,7 @@ let card: IssuedCard;
 let otherCard: IssuedCard;
 const linkage = new SimulatedLinkageService();
 
-function adapterStore(): AdapterStore {
-  const s = createMemoryStore();
-  return {
-    get: (k) => s.get('a:jpki', k),
-    set: (k, v, t) => s.set('a:jpki', k, v, t),
-    setIfAbsent: (k, v, t) => s.setIfAbsent('a:jpki', k, v, t),
-    take: (k) => s.take('a:jpki', k),
-    delete: (k) => s.delete('a:jpki', k),
-  };
-}
+const adapterStore = () => memoryAdapterStore('a:jpki');
 
 function deps(cache: CertificateCache, extra: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {
   return {

@@ -43,8 +43,7 @@ import {
 } from '../../../../adapters/jpki/verify/login.js';
 import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
 import { noLinkage } from '../../../../adapters/jpki/verify/subject.js';
-import type { AdapterStore } from '../../../../src/core/adapter.js';
-import { createMemoryStore } from '../../../../src/storage/memory-store.js';
+import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
 import { cardSign, customCert, der, expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
@@ -53,16 +52,7 @@ let pki: TestPki;
 let server: RevocationServer;
 let card: IssuedCard;
 
-function adapterStore(): AdapterStore {
-  const s = createMemoryStore();
-  return {
-    get: (k) => s.get('a:jpki', k),
-    set: (k, v, t) => s.set('a:jpki', k, v, t),
-    setIfAbsent: (k, v, t) => s.setIfAbsent('a:jpki', k, v, t),
-    take: (k) => s.take('a:jpki', k),
-    delete: (k) => s.delete('a:jpki', k),
-  };
-}
+const adapterStore = () => memoryAdapterStore('a:jpki');
 
 /** First-seen: no parsed-certificate cache, so every login parses and decodes its certificate. */
 function deps(extra: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {

@@ -23,7 +23,7 @@ import type { RevocationChecker } from '../../../../adapters/jpki/verify/revocat
 import { SimulatedLinkageService, subjectFor } from '../../../../adapters/jpki/verify/subject.js';
 import type { AdapterStore } from '../../../../src/core/adapter.js';
 import { parseCanonicalIdentity } from '../../../../src/core/identity.js';
-import { createMemoryStore } from '../../../../src/storage/memory-store.js';
+import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
 import { expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
@@ -35,16 +35,7 @@ let linkage: SimulatedLinkageService;
 let store: AdapterStore;
 const challenge = new TextEncoder().encode('kakehashi-jpki-v1\nhttps://gw.example\nuid-1\n1700000000\nnonce');
 
-function adapterStore(): AdapterStore {
-  const s = createMemoryStore();
-  return {
-    get: (k) => s.get('a:jpki', k),
-    set: (k, v, t) => s.set('a:jpki', k, v, t),
-    setIfAbsent: (k, v, t) => s.setIfAbsent('a:jpki', k, v, t),
-    take: (k) => s.take('a:jpki', k),
-    delete: (k) => s.delete('a:jpki', k),
-  };
-}
+const adapterStore = () => memoryAdapterStore('a:jpki');
 
 async function issue(h = holder): Promise<IssuedCard> {
   const c = await issueCard(pki, h, {
