@@ -7,7 +7,6 @@ import {
   createTestPki,
   type IssuedCard,
   issueCard,
-  POLICY_AUTH,
   POLICY_SIGN_TEST,
   type RevocationServer,
   startRevocationServer,
@@ -22,10 +21,8 @@ import {
   type JpkiVerifyDeps,
   verifyJpkiLogin,
 } from '../../../../adapters/jpki/verify/login.js';
-import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
 import { SimulatedLinkageService } from '../../../../adapters/jpki/verify/subject.js';
-import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
-import { cardSign, der, expectCode } from './fixtures.js';
+import { cardSign, der, expectCode, verifyDeps } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
 const challenge = new TextEncoder().encode('kakehashi-jpki-v1\nhttps://gw.example\nuid-1\n1700000000\ncache');
@@ -36,22 +33,8 @@ let card: IssuedCard;
 let otherCard: IssuedCard;
 const linkage = new SimulatedLinkageService();
 
-const adapterStore = () => memoryAdapterStore('a:jpki');
-
 function deps(cache: CertificateCache, extra: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {
-  return {
-    now: Date.now,
-    authAnchors: pki.authCaGenerations.map((g) => g.certificate),
-    signAnchors: pki.signCaGenerations.map((g) => g.certificate),
-    policies: { auth: [POLICY_AUTH], sign: [POLICY_SIGN_TEST] },
-    revocation: new OcspChecker({ fetch }),
-    onUnreachable: 'refuse',
-    linkage,
-    store: adapterStore(),
-    instanceId: 'jpki',
-    certificateCache: cache,
-    ...extra,
-  };
+  return verifyDeps(pki, { linkage, certificateCache: cache, ...extra });
 }
 
 async function input(c: IssuedCard, sign = false): Promise<JpkiLoginInput> {

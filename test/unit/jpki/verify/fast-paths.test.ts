@@ -42,9 +42,7 @@ import {
   verifyJpkiLogin,
 } from '../../../../adapters/jpki/verify/login.js';
 import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
-import { noLinkage } from '../../../../adapters/jpki/verify/subject.js';
-import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
-import { cardSign, customCert, der, expectCode } from './fixtures.js';
+import { cardSign, customCert, der, expectCode, verifyDeps } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
 const challenge = new TextEncoder().encode('kakehashi-jpki-v1\nhttps://gw.example\nuid-1\n1700000000\nfast');
@@ -52,23 +50,9 @@ let pki: TestPki;
 let server: RevocationServer;
 let card: IssuedCard;
 
-const adapterStore = () => memoryAdapterStore('a:jpki');
-
 /** First-seen: no parsed-certificate cache, so every login parses and decodes its certificate. */
 function deps(extra: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {
-  return {
-    now: Date.now,
-    authAnchors: pki.authCaGenerations.map((g) => g.certificate),
-    signAnchors: pki.signCaGenerations.map((g) => g.certificate),
-    policies: { auth: [POLICY_AUTH], sign: [POLICY_SIGN_TEST] },
-    revocation: new OcspChecker({ fetch }),
-    onUnreachable: 'refuse',
-    linkage: noLinkage,
-    store: adapterStore(),
-    instanceId: 'jpki',
-    certificateCache: new CertificateCache(0),
-    ...extra,
-  };
+  return verifyDeps(pki, { certificateCache: new CertificateCache(0), ...extra });
 }
 
 async function login(certificate: X509Certificate, key: CryptoKey): Promise<JpkiLoginInput> {

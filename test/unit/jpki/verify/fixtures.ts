@@ -14,7 +14,17 @@ import { expect } from 'vitest';
 import type { JpkiErrorCode } from '../../../../adapters/jpki/errors.js';
 import { isJpkiError } from '../../../../adapters/jpki/errors.js';
 import type { CaMaterial } from '../../../../adapters/jpki/pki/index.js';
-import { POLICY_AUTH, RSA_ALGORITHM, SIGNING_ALGORITHM } from '../../../../adapters/jpki/pki/index.js';
+import {
+  POLICY_AUTH,
+  POLICY_SIGN_TEST,
+  RSA_ALGORITHM,
+  SIGNING_ALGORITHM,
+  type TestPki,
+} from '../../../../adapters/jpki/pki/index.js';
+import type { JpkiVerifyDeps } from '../../../../adapters/jpki/verify/login.js';
+import { OcspChecker } from '../../../../adapters/jpki/verify/ocsp.js';
+import { noLinkage } from '../../../../adapters/jpki/verify/subject.js';
+import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
 
 /** Assert that `p` rejects with a JpkiError of exactly `code`. */
 export async function expectCode(p: Promise<unknown> | (() => unknown), code: JpkiErrorCode): Promise<void> {
@@ -91,4 +101,23 @@ export function jpkiSan(values: Record<string, string>): Extension {
     ),
   );
   return new Extension('2.5.29.17', false, AsnConvert.serialize(san));
+}
+
+/**
+ * The verification dependencies for the test PKI: its anchors, the test policies, OCSP as the card's
+ * certificates name it, refuse when unreachable, no linkage, a fresh memory store; `overrides` replace any.
+ */
+export function verifyDeps(pki: TestPki, overrides: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {
+  return {
+    now: Date.now,
+    authAnchors: pki.authCaGenerations.map((g) => g.certificate),
+    signAnchors: pki.signCaGenerations.map((g) => g.certificate),
+    policies: { auth: [POLICY_AUTH], sign: [POLICY_SIGN_TEST] },
+    revocation: new OcspChecker({ fetch }),
+    onUnreachable: 'refuse',
+    linkage: noLinkage,
+    store: memoryAdapterStore('a:jpki'),
+    instanceId: 'jpki',
+    ...overrides,
+  };
 }

@@ -4,8 +4,6 @@ import {
   createTestPki,
   type IssuedCard,
   issueCard,
-  POLICY_AUTH,
-  POLICY_SIGN_TEST,
   type RevocationServer,
   renewCard,
   startRevocationServer,
@@ -24,7 +22,7 @@ import { SimulatedLinkageService, subjectFor } from '../../../../adapters/jpki/v
 import type { AdapterStore } from '../../../../src/core/adapter.js';
 import { parseCanonicalIdentity } from '../../../../src/core/identity.js';
 import { memoryAdapterStore } from '../../../helpers/adapter-store.js';
-import { expectCode } from './fixtures.js';
+import { expectCode, verifyDeps } from './fixtures.js';
 
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
 let pki: TestPki;
@@ -66,18 +64,7 @@ async function respond(
 }
 
 function deps(extra: Partial<JpkiVerifyDeps> = {}): JpkiVerifyDeps {
-  return {
-    now: Date.now,
-    authAnchors: pki.authCaGenerations.map((g) => g.certificate),
-    signAnchors: pki.signCaGenerations.map((g) => g.certificate),
-    policies: { auth: [POLICY_AUTH], sign: [POLICY_SIGN_TEST] },
-    revocation: new OcspChecker({ fetch }),
-    onUnreachable: 'refuse',
-    linkage,
-    store,
-    instanceId: 'jpki',
-    ...extra,
-  };
+  return verifyDeps(pki, { linkage, store, ...extra });
 }
 
 beforeAll(async () => {
