@@ -42,6 +42,7 @@ export const EUDI_ERRORS = {
   // Issuance (OpenID4VCI issuer).
   ERR_EUDI_PROOF_INVALID: 'the key proof is invalid',
   ERR_EUDI_PROOF_NONCE: 'the key proof nonce is invalid or expired',
+  ERR_EUDI_PROOF_DUPLICATE_KEY: 'two key proofs of one batch name the same holder key',
   ERR_EUDI_ISSUANCE: 'the credential cannot be issued for this identity',
   ERR_EUDI_STATUS_FULL: 'no free status list index',
 } as const;
