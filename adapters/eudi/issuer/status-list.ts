@@ -58,6 +58,11 @@ export interface StatusListService {
   uriOf(list: number): string;
   /** Reserve a fresh index in the current list for a credential id that lives `lifetimeSeconds`. */
   allocate(credentialId: string, lifetimeSeconds: number): Promise<StatusEntry>;
+  /**
+   * `allocate` for a batch: one distinct index per id (in the order given), written in one store round trip
+   * unless some collide; an index may be in a different list than its neighbours when the list rolls over.
+   */
+  allocateMany(credentialIds: readonly string[], lifetimeSeconds: number): Promise<StatusEntry[]>;
   /** Mark a credential revoked; false when the id is unknown (never issued, or expired and forgotten). */
   revoke(credentialId: string): Promise<boolean>;
   /** Status bit of one entry (0 valid, 1 revoked). */
@@ -80,6 +85,8 @@ const WINDOW = 256;
 const SEAL_RATE = 0.5;
 const LOCK_TTL = 10;
 const CACHE_LISTS = 32;
+/** How long an instance allocates in the list it last saw as current before it reads the store again. */
+const CURRENT_RECHECK_MS = 1000;
 
 const bitsKey = (n: number) => (n === 1 ? 'status:bits' : `status:bits:${n}`);
 const idxKey = (n: number, idx: number) => (n === 1 ? `status:idx:${idx}` : `status:idx:${n}:${idx}`);
@@ -229,35 +236,84 @@ export function createStatusList(o: StatusListOptions): StatusListService {
     return signed;
   }
 
+  /**
+   * The list allocations go to: `current()`, re-read from the store at most once a second. Between reads an
+   * instance may keep allocating in a list another instance has just sealed, which is harmless (the
+   * reservation still decides; the list is kept served while its credentials live) and saves two store
+   * reads per credential.
+   */
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  async function allocationList(): Promise<number> {
+    const t = o.now();
+    if (local > 0 && t - checkedAt < CURRENT_RECHECK_MS && t >= checkedAt) return local;
+    const n = await current();
+    checkedAt = t;
+    return n;
+  }
+
+  /**
+   * Reserve one fresh index per credential id, all in one store round trip when nothing collides: each round
+   * writes the reservation and the pointer of every pending credential in the same turn (distinct indices
+   * within the round), then retries only the ones that lost.
+   */
+  async function allocateMany(ids: readonly string[], lifetimeSeconds: number): Promise<StatusEntry[]> {
+    // Reserved for the credential's lifetime plus a day, so a later credential never reuses a revoked bit early.
+    const ttl = lifetimeSeconds + DAY;
+    const until = o.now() + ttl * 1000;
+    const out: StatusEntry[] = new Array(ids.length);
+    let pending = ids.map((_, i) => i);
+    for (let moves = 0; moves < MAX_MOVES && pending.length > 0; moves++) {
+      const n = await allocationList();
+      let sealNow = false;
+      for (let round = 0; round < TRIES_PER_LIST && pending.length > 0 && !sealNow; round++) {
+        const picked = new Set<number>();
+        const tries = pending.map((i) => {
+          let idx = randomInt(o.size);
+          // Distinct indices within a round (a batch is far smaller than a list: at least 16 entries).
+          for (let k = 0; picked.has(idx) && k < 64; k++) idx = randomInt(o.size);
+          picked.add(idx);
+          const id = ids[i]!;
+          // Both writes in one turn (see the module comment): the pointer of a lost try is overwritten later.
+          const won = Promise.all([
+            s.setIfAbsent(idxKey(n, idx), id, ttl),
+            s.set(credKey(id), { list: n, idx } satisfies CredRef, ttl),
+          ]).then(([w]) => w);
+          return { i, idx, won };
+        });
+        const lost: number[] = [];
+        let wonAny = false;
+        for (const t of tries) {
+          if (await t.won) {
+            out[t.i] = { list: n, idx: t.idx, uri: uriOf(n) };
+            wonAny = true;
+            if (observe(false) && local === n) sealNow = true;
+          } else {
+            lost.push(t.i);
+            if (observe(true) && local === n) sealNow = true;
+          }
+        }
+        if (wonAny) await extendLive(n, until);
+        pending = lost;
+      }
+      // Sealed on a high collision rate, or when an allocation collided TRIES_PER_LIST times in a row.
+      if (sealNow || pending.length > 0) {
+        await seal(n, until);
+        checkedAt = Number.NEGATIVE_INFINITY;
+      }
+    }
+    if (pending.length > 0) throw eudiError('ERR_EUDI_STATUS_FULL', { oauth: 'server_error' });
+    return out;
+  }
+
   return {
     uri: uriOf(1),
     uriOf,
     current,
     token: token as StatusListService['token'],
     async allocate(credentialId, lifetimeSeconds) {
-      // Reserved for the credential's lifetime plus a day, so a later credential never reuses a revoked bit early.
-      const ttl = lifetimeSeconds + DAY;
-      const until = o.now() + ttl * 1000;
-      for (let moves = 0; moves < MAX_MOVES; moves++) {
-        const n = await current();
-        for (let i = 0; i < TRIES_PER_LIST; i++) {
-          const idx = randomInt(o.size);
-          // Both writes in one turn (see the module comment): the pointer of a lost try is overwritten below.
-          const [won] = await Promise.all([
-            s.setIfAbsent(idxKey(n, idx), credentialId, ttl),
-            s.set(credKey(credentialId), { list: n, idx } satisfies CredRef, ttl),
-          ]);
-          if (won) {
-            await extendLive(n, until);
-            if (observe(false) && local === n) await seal(n, until);
-            return { list: n, idx, uri: uriOf(n) };
-          }
-          if (observe(true) && local === n) break;
-        }
-        await seal(n, until);
-      }
-      throw eudiError('ERR_EUDI_STATUS_FULL', { oauth: 'server_error' });
+      return (await allocateMany([credentialId], lifetimeSeconds))[0]!;
     },
+    allocateMany,
     async revoke(credentialId) {
       const ref = await s.get<number | CredRef>(credKey(credentialId));
       let n: number;

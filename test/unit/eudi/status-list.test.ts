@@ -242,6 +242,82 @@ describe('status lists', () => {
     expect(turns).toEqual([['setIfAbsent status:idx:*', 'set status:cred:*']]);
   });
 
+  it('allocates a batch in one store round trip: every reservation and pointer in the same turn, distinct indices', async () => {
+    const store = adapterStore();
+    const turns: string[][] = [];
+    let turn: string[] | undefined;
+    const settled = <T>(p: Promise<T>) => p.then((v) => new Promise<T>((r) => setImmediate(() => r(v))));
+    const note = (w: string) => {
+      if (!turn) {
+        turn = [];
+        turns.push(turn);
+        setImmediate(() => {
+          turn = undefined;
+        });
+      }
+      turn.push(w.replace(/:[^:]+$/, ':*'));
+    };
+    const counted: typeof store = {
+      ...store,
+      get: (k) => {
+        note(`get ${k}`);
+        return store.get(k);
+      },
+      set: (k, v, ttl) => {
+        note(`set ${k}`);
+        return settled(store.set(k, v, ttl));
+      },
+      setIfAbsent: (k, v, ttl) => {
+        note(`setIfAbsent ${k}`);
+        return settled(store.setIfAbsent(k, v, ttl));
+      },
+    };
+    const s = list({ size: 1_048_576, store: counted });
+    await s.allocate('first', 3600);
+    await new Promise((r) => setImmediate(r));
+    turns.length = 0;
+    const ids = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
+    const entries = await s.allocateMany(ids, 3600);
+    expect(turns).toEqual([
+      Array.from({ length: 10 }, () => ['setIfAbsent status:idx:*', 'set status:cred:*']).flat(),
+    ]);
+    expect(unique(entries)).toBe(true);
+    // Each id got the index its reservation names, so each is revoked alone.
+    expect(await s.revoke('batch-3')).toBe(true);
+    const d = await decoded(await s.token(issuer.signer, 1), 1);
+    for (const [i, e] of entries.entries()) expect(d.getStatus(e.idx)).toBe(i === 3 ? 1 : 0);
+  });
+
+  it('a batch that does not fit rolls over mid-batch; collisions are retried, indices stay distinct', async () => {
+    const s = list({ size: 16 });
+    const first = await allocateMany(s, 10);
+    const batch = await s.allocateMany(
+      Array.from({ length: 12 }, (_, i) => `b-${i}`),
+      3600,
+    );
+    expect(batch).toHaveLength(12);
+    expect(unique([...first, ...batch])).toBe(true);
+    expect(batch.some((e) => e.list === 2)).toBe(true);
+    for (const e of batch) expect(e.uri).toBe(`${BASE}/${e.list}`);
+    expect(await s.current()).toBe(2);
+  });
+
+  it('an instance notices within a second that another sealed its list (the allocation list is re-read)', async () => {
+    let t = Date.now();
+    const now = () => t;
+    const store = adapterStore(now);
+    const x = list({ size: 1024, store, now });
+    const y = list({ size: 1024, store, now });
+    expect((await x.allocate('x-0', 3600)).list).toBe(1);
+    expect((await y.allocate('y-0', 3600)).list).toBe(1);
+    // x seals list 1 as another instance would (the store records are what instances share).
+    await store.setIfAbsent('status:sealed:1', t);
+    await store.set('status:current', 2);
+    t += 1001;
+    expect((await y.allocate('y-1', 3600)).list).toBe(2);
+    expect((await x.allocate('x-1', 3600)).list).toBe(2);
+  });
+
   it('revoke flips only a reservation that names the credential (a lost try leaves no usable pointer)', async () => {
     const store = adapterStore();
     const s = list({ size: 16, store });
