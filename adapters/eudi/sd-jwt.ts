@@ -3,12 +3,12 @@
  * Status List encoding. Signatures are produced and checked by the callers (jose / node:crypto); this
  * module handles only what is SD-JWT specific (RFC 9901 disclosures, `_sd` digests, `sd_hash`).
  */
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { digest } from '@sd-jwt/crypto-nodejs';
-import { splitSdJwt, unpack } from '@sd-jwt/decode';
+import { splitSdJwt, unpackSync } from '@sd-jwt/decode';
 import { getListFromStatusListJWT, StatusList } from '@sd-jwt/jwt-status-list';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
-import type { DisclosureFrame } from '@sd-jwt/types';
+import type { DisclosureData, DisclosureFrame } from '@sd-jwt/types';
 import { Disclosure } from '@sd-jwt/utils';
 
 /** Which claims are selectively disclosable: `true` for a whole claim, an object to recurse, a number list for array elements. */
@@ -100,9 +100,9 @@ export function splitPresentation(compact: string): SplitPresentation {
   return { jwt, disclosures, ...(kbJwt && { kbJwt }), withoutKb };
 }
 
-/** base64url(SHA-256(x)), the `_sd_alg` we accept and `sd_hash` (RFC 9901 §4.3.1). */
+/** base64url(SHA-256(x)), the `_sd_alg` we accept and `sd_hash` (RFC 9901 §4.3.1); node:crypto, one call. */
 export function sha256b64u(data: string): string {
-  return Buffer.from(digest(data, 'sha-256')).toString('base64url');
+  return createHash('sha256').update(data).digest('base64url');
 }
 
 export type UnpackResult =
@@ -115,26 +115,30 @@ const RESERVED_NAMES = new Set(['_sd', '...', '_sd_alg']);
  * Resolve disclosures against the signed payload (RFC 9901 §7.1 steps 3–5): every disclosure must be
  * well-formed, referenced exactly once by a digest reachable from the payload, and must not use a reserved
  * claim name. The library resolves referenced disclosures; the checks it leaves out are done here.
+ * Synchronous: each disclosure is hashed once (node:crypto, over the exact string received) and decoded
+ * once (base64url, JSON), and the library's `unpackSync` reuses that digest instead of hashing again.
  */
-export async function unpackDisclosures(
+export function unpackDisclosures(
   payload: Record<string, unknown>,
   encoded: readonly string[],
-): Promise<UnpackResult> {
+): UnpackResult {
   if (payload._sd_alg !== undefined && payload._sd_alg !== 'sha-256')
     return { ok: false, reason: 'malformed' };
   const digests = new Set<string>();
   const decoded: Disclosure[] = [];
   for (const e of encoded) {
+    const h = sha256b64u(e);
     let d: Disclosure;
     try {
-      d = await Disclosure.fromEncode(e, { hasher: digest, alg: 'sha-256' });
+      const item: unknown = JSON.parse(Buffer.from(e, 'base64url').toString('utf8'));
+      if (!Array.isArray(item)) return { ok: false, reason: 'malformed' };
+      d = Disclosure.fromArray(item as DisclosureData<unknown>, { digest: h, encoded: e });
     } catch {
       return { ok: false, reason: 'malformed' };
     }
     if (typeof d.salt !== 'string' || (d.key !== undefined && typeof d.key !== 'string'))
       return { ok: false, reason: 'malformed' };
     if (d.key !== undefined && RESERVED_NAMES.has(d.key)) return { ok: false, reason: 'malformed' };
-    const h = await d.digest({ hasher: digest, alg: 'sha-256' });
     if (digests.has(h)) return { ok: false, reason: 'duplicate' };
     digests.add(h);
     decoded.push(d);
@@ -142,10 +146,10 @@ export async function unpackDisclosures(
   const seen: string[] = [];
   collectDigests(payload, seen);
   if (new Set(seen).size !== seen.length) return { ok: false, reason: 'duplicate' };
-  let result: Awaited<ReturnType<typeof unpack>>;
+  let result: ReturnType<typeof unpackSync>;
   try {
     // The decoded disclosures keep their digest: the library does not decode or hash them again.
-    result = await unpack(payload, decoded, digest);
+    result = unpackSync(payload, decoded, digest);
   } catch {
     return { ok: false, reason: 'malformed' };
   }

@@ -108,7 +108,7 @@ export async function verifyPresentation(input: VerifyPresentationInput): Promis
   if (p.exp + skew < now) throw eudiError('ERR_EUDI_EXPIRED');
   if ((p.nbf ?? 0) - skew > now || (p.iat ?? 0) - skew > now) throw eudiError('ERR_EUDI_NOT_YET_VALID');
 
-  const unpacked = await unpackDisclosures(rawPayload as Record<string, unknown>, parts.disclosures);
+  const unpacked = unpackDisclosures(rawPayload as Record<string, unknown>, parts.disclosures);
   if (!unpacked.ok) {
     throw eudiError(
       unpacked.reason === 'unreferenced'

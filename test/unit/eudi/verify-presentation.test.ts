@@ -154,6 +154,26 @@ describe('verifyPresentation', () => {
     });
   });
 
+  it('refuses a disclosure sent twice, one that is not base64url JSON, and one with a reserved name', async () => {
+    const bare = withoutKbOf(await present(credential));
+    const first = bare.split('~')[1]!;
+    const twice = `${bare}${first}~`;
+    await expect(verify(twice + (await kbJwt(twice)))).rejects.toMatchObject({
+      code: 'ERR_EUDI_DISCLOSURE_DUPLICATE',
+    });
+    const arrayLike = b64json({ length: 3, 0: 'c2FsdHNhbHQ', 1: 'k', 2: 'v' });
+    for (const junk of ['bm90IGpzb24', arrayLike, b64json(['only-salt'])]) {
+      const forged = `${bare}${junk}~`;
+      await expect(verify(forged + (await kbJwt(forged)))).rejects.toMatchObject({
+        code: 'ERR_EUDI_DISCLOSURE_MALFORMED',
+      });
+    }
+    const reserved = `${bare}${b64json(['c2FsdHNhbHQ', '_sd', ['x']])}~`;
+    await expect(verify(reserved + (await kbJwt(reserved)))).rejects.toMatchObject({
+      code: 'ERR_EUDI_DISCLOSURE_MALFORMED',
+    });
+  });
+
   it('refuses a missing key binding and one signed by another key', async () => {
     const bare = withoutKbOf(await present(credential));
     await expect(verify(bare)).rejects.toMatchObject({ code: 'ERR_EUDI_KB_MISSING' });
