@@ -8,7 +8,7 @@ import type { JWK } from 'jose';
 import type { AdapterContext } from '../../../src/core/adapter.js';
 import { type Loa, loaSatisfies } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
-import { issuePidCredential } from './issue-credential.js';
+import { checkPidInput, issuePidCredential } from './issue-credential.js';
 import { createIssuerSigner, createTestIssuerChain, type IssuerSigner } from './issuer-key.js';
 import { issuePidMdoc } from './mdoc.js';
 import type { CredentialFormat } from './provider-feature.js';
@@ -29,6 +29,27 @@ export interface CredentialServiceOptions {
   readonly x5c?: readonly string[];
 }
 
+export interface IssuedCredential {
+  readonly credential: string;
+  /** Random id: the audit record names it, revocation takes it. */
+  readonly credentialId: string;
+}
+
+/** The public members that identify a holder key (those of its RFC 7638 thumbprint). */
+function holderKeyId(jwk: JWK): string {
+  return JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e]);
+}
+
+function assertDistinctHolderKeys(jwks: readonly JWK[]) {
+  if (jwks.length < 2) return;
+  const seen = new Set<string>();
+  for (const jwk of jwks) {
+    const id = holderKeyId(jwk);
+    if (seen.has(id)) throw eudiError('ERR_EUDI_PROOF_DUPLICATE_KEY', { oauth: 'invalid_request' });
+    seen.add(id);
+  }
+}
+
 export interface CredentialService {
   readonly signer: IssuerSigner;
   readonly status: StatusListService;
@@ -38,11 +59,18 @@ export interface CredentialService {
    * Issue for the hub account behind an access token; returns the credential and its random id. An SD-JWT VC
    * gets a status list entry (revocable); an mdoc does not (decision 0005) and lives `mdocValidityDays`.
    */
-  issueFor(
+  issueFor(accountId: string, holderJwk: JWK, format?: CredentialFormat): Promise<IssuedCredential>;
+  /**
+   * Batch issuance (OpenID4VCI 1.0 §8.2 `proofs`): one credential per holder key, in order, each with its own
+   * salts, status list index (all reserved in one store round trip) and id; the account is loaded once.
+   * Two equal holder keys are refused (ERR_EUDI_PROOF_DUPLICATE_KEY): the batch is for unlinkable
+   * once-used credentials, each bound to its own key.
+   */
+  issueBatch(
     accountId: string,
-    holderJwk: JWK,
+    holderJwks: readonly JWK[],
     format?: CredentialFormat,
-  ): Promise<{ credential: string; credentialId: string }>;
+  ): Promise<IssuedCredential[]>;
   revoke(credentialId: string): Promise<boolean>;
   /** The signed token of status list n; undefined when there is no such list (never created, or retired). */
   statusToken(list: number): Promise<string | undefined>;
@@ -74,45 +102,70 @@ export async function createCredentialService(
     now: ctx.now,
   });
   const validitySeconds = o.validityDays * 86_400;
+  async function issueBatch(
+    accountId: string,
+    holderJwks: readonly JWK[],
+    format: CredentialFormat = 'dc+sd-jwt',
+  ): Promise<IssuedCredential[]> {
+    if (holderJwks.length === 0) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+    assertDistinctHolderKeys(holderJwks);
+    const identity = await ctx.accounts.load(accountId);
+    if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
+    if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
+      throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });
+    const credentialIds = holderJwks.map(() => randomUUID());
+    const nowSeconds = Math.floor(ctx.now() / 1000);
+    const common = {
+      identity,
+      signer,
+      issuingAuthority: o.issuingAuthority,
+      issuingCountry: o.issuingCountry,
+      nowSeconds,
+    };
+    const credentials: string[] = [];
+    if (format === 'mso_mdoc') {
+      for (const holderJwk of holderJwks)
+        credentials.push(
+          (await issuePidMdoc({ ...common, holderJwk, validitySeconds: o.mdocValidityDays * 86_400 }))
+            .credential,
+        );
+    } else {
+      // Refuse what issuePidCredential would refuse before any status index is reserved.
+      for (const holderJwk of holderJwks) checkPidInput(identity, holderJwk);
+      const entries = await status.allocateMany(credentialIds, validitySeconds);
+      for (const [i, holderJwk] of holderJwks.entries()) {
+        const { uri, idx } = entries[i]!;
+        credentials.push(
+          (
+            await issuePidCredential({
+              ...common,
+              holderJwk,
+              issuer: ctx.issuer,
+              vct: o.vct,
+              validitySeconds,
+              status: { uri, idx },
+            })
+          ).credential,
+        );
+      }
+    }
+    // One record per credential (its id is what revocation takes), appended in one turn: one commit.
+    await Promise.all(
+      credentialIds.map((credential) =>
+        ctx.audit({ type: 'credential.issued', account: accountId, detail: { credential, format } }),
+      ),
+    );
+    return credentialIds.map((credentialId, i) => ({ credential: credentials[i]!, credentialId }));
+  }
+
   return {
     signer,
     status,
     ...(testRootPem && { testRootPem }),
     async issueFor(accountId, holderJwk, format = 'dc+sd-jwt') {
-      const identity = await ctx.accounts.load(accountId);
-      if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
-      if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
-        throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });
-      const credentialId = randomUUID();
-      const nowSeconds = Math.floor(ctx.now() / 1000);
-      const common = {
-        identity,
-        holderJwk,
-        signer,
-        issuingAuthority: o.issuingAuthority,
-        issuingCountry: o.issuingCountry,
-        nowSeconds,
-      };
-      let credential: string;
-      if (format === 'mso_mdoc') {
-        ({ credential } = await issuePidMdoc({ ...common, validitySeconds: o.mdocValidityDays * 86_400 }));
-      } else {
-        const { uri, idx } = await status.allocate(credentialId, validitySeconds);
-        ({ credential } = await issuePidCredential({
-          ...common,
-          issuer: ctx.issuer,
-          vct: o.vct,
-          validitySeconds,
-          status: { uri, idx },
-        }));
-      }
-      await ctx.audit({
-        type: 'credential.issued',
-        account: accountId,
-        detail: { credential: credentialId, format },
-      });
-      return { credential, credentialId };
+      return (await issueBatch(accountId, [holderJwk], format))[0]!;
     },
+    issueBatch,
     async revoke(credentialId) {
       const done = await status.revoke(credentialId);
       if (done) await ctx.audit({ type: 'credential.revoked', detail: { credential: credentialId } });

@@ -33,14 +33,19 @@ function isoDate(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 10);
 }
 
+/** What issuePidCredential refuses: a holder key with private members or of another type, an identity without the mandatory names. */
+export function checkPidInput(identity: CanonicalIdentity, jwk: JWK): void {
+  if (PRIVATE_JWK_MEMBERS.some((m) => m in jwk) || (jwk.kty !== 'EC' && jwk.kty !== 'OKP'))
+    throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
+  const p = identity.person;
+  if (!p.familyName?.length || !p.givenName?.length || !p.birthDate)
+    throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+}
+
 /** Returns the compact SD-JWT VC (`<jwt>~<disclosures>~`) and its `exp`. */
 export async function issuePidCredential(input: IssuePidInput): Promise<{ credential: string; exp: number }> {
   const jwk = input.holderJwk;
-  if (PRIVATE_JWK_MEMBERS.some((m) => m in jwk) || (jwk.kty !== 'EC' && jwk.kty !== 'OKP'))
-    throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
-  const p = input.identity.person;
-  if (!p.familyName?.length || !p.givenName?.length || !p.birthDate)
-    throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
+  checkPidInput(input.identity, jwk);
   const iat = input.nowSeconds;
   const exp = iat + input.validitySeconds;
   const pid = pidClaimsFromIdentity(input.identity, {

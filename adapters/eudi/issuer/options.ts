@@ -39,6 +39,15 @@ export const issuerOptionsSchema = z
       })
       .strict()
       .prefault({}),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe(
+        'Most credentials one credential request may ask for (one proof each; batch_credential_issuance.batch_size); 1 = no batch issuance.',
+      ),
     statusListSize: z.number().int().min(16).max(1_048_576).default(32_768),
     statusListTtlSeconds: z.number().int().min(10).max(86_400).default(300),
     x5c: z

@@ -32,11 +32,17 @@ export interface FeatureDeps {
   readonly display: { readonly name: string; readonly locale: string }[];
   /** Offer the mdoc configuration too. */
   readonly mdoc: boolean;
-  readonly issueFor: (
+  /**
+   * Most proofs (credentials) one credential request may carry (OpenID4VCI 1.0 §8.2 `proofs`), published as
+   * `batch_credential_issuance.batch_size`; 1 = no batch issuance (oidc-provider then refuses a second proof).
+   */
+  readonly batchSize: number;
+  /** One credential per holder key, in order (credential-service.ts `issueBatch`). */
+  readonly issueBatch: (
     accountId: string,
-    holderJwk: JWK,
+    holderJwks: readonly JWK[],
     format: CredentialFormat,
-  ) => Promise<{ credential: string }>;
+  ) => Promise<readonly { credential: string }[]>;
 }
 
 const hookArgsSchema = z
@@ -68,7 +74,11 @@ export function openid4vciFeature(deps: FeatureDeps) {
     ack: 'experimental-01',
     nonceSecret: deps.nonceSecret,
     preAuthorizedCodeGrant: true,
-    metadata: { display: deps.display },
+    // oidc-provider checks the number of proofs against batch_size before our hook (over it: invalid_proof).
+    metadata: {
+      display: deps.display,
+      ...(deps.batchSize > 1 && { batch_credential_issuance: { batch_size: deps.batchSize } }),
+    },
     credentialConfigurationsSupported: {
       [PID_CONFIGURATION_ID]: {
         format: 'dc+sd-jwt',
@@ -99,7 +109,10 @@ export function openid4vciFeature(deps: FeatureDeps) {
         },
       }),
     },
-    /** Called after oidc-provider verified the token and the proofs; one credential per proof key. */
+    /**
+     * Called after oidc-provider verified the token and every proof (signature, typ, alg, aud, iat, c_nonce);
+     * one credential per proof key, in the order of the proofs.
+     */
     issueCredential: (_ctx: unknown, args: unknown) =>
       issue(deps, args).catch((e: unknown) => {
         throw toCredentialError(e);
@@ -127,14 +140,16 @@ async function issue(deps: FeatureDeps, args: unknown) {
   if (!parsed.success) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
   const format = FORMAT_OF[parsed.data.credentialConfigurationId];
   if (!format) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
-  const credentials = [];
-  for (const proof of parsed.data.proofs.jwt) {
+  const proofs = parsed.data.proofs.jwt;
+  // oidc-provider enforces batch_size already; this keeps the bound if it ever did not.
+  if (proofs.length > Math.max(1, deps.batchSize))
+    throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
+  const jwks = proofs.map((proof) => {
     const { jwk } = decodeProtectedHeader(proof);
     // kid/x5c-referenced keys are not supported: the credential binds to cnf.jwk.
     if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
-    credentials.push({
-      credential: (await deps.issueFor(parsed.data.account.accountId, jwk, format)).credential,
-    });
-  }
-  return { credentials };
+    return jwk;
+  });
+  const issued = await deps.issueBatch(parsed.data.account.accountId, jwks, format);
+  return { credentials: issued.map(({ credential }) => ({ credential })) };
 }

@@ -133,7 +133,8 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
             { name: 'PID形式の証明書（マイナンバーカード）', locale: 'ja' },
           ],
           mdoc: o.mdoc.enabled,
-          issueFor: (accountId, jwk, format) => service.issueFor(accountId, jwk, format),
+          batchSize: o.batchSize,
+          issueBatch: (accountId, jwks, format) => service.issueBatch(accountId, jwks, format),
         }),
       },
     };

@@ -214,6 +214,93 @@ describe('OpenID4VCI issuer over HTTP', () => {
     expect(wrongAud).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
   });
 
+  it('batch issuance: one request, three proofs, three credentials, each bound to its own key with its own status entry', async () => {
+    const m = (await wallet.metadata()) as { batch_credential_issuance?: { batch_size: number } };
+    expect(m.batch_credential_issuance).toEqual({ batch_size: 10 });
+    const token = await wallet.authorize('jp_pid_style', new TestBrowser());
+    const batch = await wallet.obtainBatch(token, PID_CONFIGURATION_ID, 3);
+    const verifier = await independentVerifier(batch[0]!.credential);
+    const seen = { x: new Set<string>(), idx: new Set<number>(), salt: new Set<string>() };
+    for (const { credential, key } of batch) {
+      const { payload } = await verifier.verify(credential);
+      expect(payload).toMatchObject({ family_name: 'Kakehashi', cnf: { jwk: { x: key.publicJwk.x } } });
+      seen.x.add(String(key.publicJwk.x));
+      seen.idx.add(statusOf(credential).idx);
+      for (const d of credential.split('~').slice(1, -1))
+        seen.salt.add((JSON.parse(Buffer.from(d, 'base64url').toString()) as string[])[0]!);
+    }
+    expect(seen.x.size).toBe(3);
+    expect(seen.idx.size).toBe(3);
+    const disclosures = batch.flatMap((b) => b.credential.split('~').slice(1, -1)).length;
+    expect(seen.salt.size).toBe(disclosures);
+    // Each is presentable with its own key only (the holder's key binding, checked by the independent library).
+    const [first, second, third] = batch;
+    const presented = await wallet
+      .withKey(first!.key)
+      .present(first!.credential, ['given_name'], { nonce: 'n', aud: 'v' });
+    const own = await independentVerifier(first!.credential, first!.key.publicJwk);
+    await expect(own.verify(presented, { keyBindingNonce: 'n' })).resolves.toBeDefined();
+    const other = await independentVerifier(first!.credential, second!.key.publicJwk);
+    await expect(other.verify(presented, { keyBindingNonce: 'n' })).rejects.toThrow();
+    // Revoking one credential of the batch leaves the others valid.
+    expect(await cliRevoke(gw, await credentialIdOf(second!.credential))).toBe(0);
+    await expect(verifier.verify(second!.credential)).rejects.toThrow(/Status is not valid/);
+    await expect(verifier.verify(first!.credential)).resolves.toBeDefined();
+    await expect(verifier.verify(third!.credential)).resolves.toBeDefined();
+  });
+
+  it('batch issuance refuses more proofs than batch_size and one holder key twice (invalid_proof); mdoc batches work', async () => {
+    const token = await wallet.authorize('jp_pid_style', new TestBrowser());
+    const nonce = await wallet.nonce();
+    const keys = await Promise.all(Array.from({ length: 11 }, () => holderKey()));
+    const tooMany = await wallet.requestCredential(token, {
+      credential_configuration_id: PID_CONFIGURATION_ID,
+      proofs: { jwt: await Promise.all(keys.map((k) => wallet.proofWith(k, nonce))) },
+    });
+    expect(tooMany).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_proof', error_description: expect.stringMatching(/batch_size/) },
+    });
+    const twice = await wallet.requestCredential(token, {
+      credential_configuration_id: PID_CONFIGURATION_ID,
+      proofs: {
+        jwt: [
+          await wallet.proofWith(keys[0]!, nonce),
+          await wallet.proofWith(keys[1]!, nonce),
+          await wallet.proofWith(keys[0]!, nonce),
+        ],
+      },
+    });
+    expect(twice).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_proof', error_description: expect.stringMatching(/same holder key/) },
+    });
+    // A proof with a bad signature anywhere in the batch fails the whole request.
+    const good = await wallet.proofWith(keys[2]!, nonce);
+    const forged = await wallet.proofWith(keys[3]!, nonce);
+    const [h, p] = forged.split('.');
+    const badSig = `${h}.${p}.${good.split('.')[2]}`;
+    const forgedBatch = await wallet.requestCredential(token, {
+      credential_configuration_id: PID_CONFIGURATION_ID,
+      proofs: { jwt: [good, badSig] },
+    });
+    expect(forgedBatch).toMatchObject({ status: 400, body: { error: 'invalid_proof' } });
+
+    const mdocs = await wallet.obtainBatch(token, PID_MDOC_CONFIGURATION_ID, 2);
+    const root = await (await fetch(`${gw.issuer}/a/eudi/test-root.pem`)).text();
+    for (const { credential, key } of mdocs) {
+      const presented = await presentMdoc(
+        credential,
+        JP_PID_STYLE_DOCTYPE,
+        PID_NAMESPACE,
+        ['given_name'],
+        key.privateJwk,
+      );
+      const doc = (await verifyMdoc(presented, [root])).documents[0];
+      expect(doc?.getIssuerNameSpace(PID_NAMESPACE)).toMatchObject({ given_name: 'Hanako' });
+    }
+  });
+
   it('revocation from the CLI flips the status list bit; the independent verifier then refuses it', async () => {
     const token = await wallet.authorize('jp_pid_style', new TestBrowser());
     const credential = await wallet.obtain(token, PID_CONFIGURATION_ID);

@@ -76,6 +76,13 @@ export class TestWallet {
     this.useDpop = useDpop;
   }
 
+  /** The same wallet holding another key (e.g. one of a batch), to present the credential bound to it. */
+  withKey(key: HolderKey): TestWallet {
+    const w = new TestWallet(this.issuer, this.clientId, this.redirectUri, this.useDpop);
+    (w as { key: Promise<HolderKey> }).key = Promise.resolve(key);
+    return w;
+  }
+
   async metadata(): Promise<IssuerMetadata> {
     const res = await fetch(`${new URL(this.issuer).origin}/.well-known/openid-credential-issuer`);
     if (!res.ok) throw new Error(`issuer metadata: ${res.status}`);
@@ -164,6 +171,37 @@ export class TestWallet {
       .sign(await importJWK(k.privateJwk, 'ES256'));
   }
 
+  /** `openid4vci-proof+jwt` over another holder key (one per credential of a batch). */
+  async proofWith(key: HolderKey, nonce: string): Promise<string> {
+    return new SignJWT({ nonce })
+      .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: key.publicJwk })
+      .setAudience(this.issuer)
+      .setIssuer(this.clientId)
+      .setIssuedAt()
+      .sign(await importJWK(key.privateJwk, 'ES256'));
+  }
+
+  /**
+   * Batch issuance (OpenID4VCI 1.0 §8.2 `proofs`): one nonce, `n` fresh holder keys, one proof each, one
+   * credential request; returns the credentials with the key each is bound to (same order).
+   */
+  async obtainBatch(
+    token: { accessToken: string; dpop?: oidc.DPoPHandle },
+    configurationId: string,
+    n: number,
+  ): Promise<{ credential: string; key: HolderKey }[]> {
+    const keys = await Promise.all(Array.from({ length: n }, () => holderKey()));
+    const nonce = await this.nonce();
+    const r = await this.requestCredential(token, {
+      credential_configuration_id: configurationId,
+      proofs: { jwt: await Promise.all(keys.map((k) => this.proofWith(k, nonce))) },
+    });
+    if (r.status !== 200) throw new Error(`credential request: ${r.status} ${JSON.stringify(r.body)}`);
+    const creds = z.array(z.object({ credential: z.string() })).parse(r.body.credentials);
+    if (creds.length !== n) throw new Error(`asked for ${n} credentials, got ${creds.length}`);
+    return creds.map((c, i) => ({ credential: c.credential, key: keys[i]! }));
+  }
+
   /** Credential request; returns the HTTP status and body. */
   async requestCredential(
     token: { accessToken: string; dpop?: oidc.DPoPHandle },
@@ -243,8 +281,11 @@ export class TestWallet {
   }
 }
 
-/** @sd-jwt/sd-jwt-vc as an independent verifier: issuer key from the x5c leaf, status list over HTTP. */
-export async function independentVerifier(credential: string) {
+/**
+ * @sd-jwt/sd-jwt-vc as an independent verifier: issuer key from the x5c leaf, status list over HTTP; with
+ * `holderJwk`, it also checks a presentation's key-binding JWT against that key.
+ */
+export async function independentVerifier(credential: string, holderJwk?: JWK) {
   const header = JSON.parse(Buffer.from(credential.split('.')[0]!, 'base64url').toString()) as {
     x5c: string[];
   };
@@ -253,5 +294,6 @@ export async function independentVerifier(credential: string) {
   return new SDJwtVcInstance({
     hasher: digest,
     verifier: await ES256.getVerifier(issuerJwk),
+    ...(holderJwk && { kbVerifier: await ES256.getVerifier(holderJwk) }),
   });
 }

@@ -3,11 +3,15 @@ import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { decodeJwt, decodeProtectedHeader, importJWK, importX509, jwtVerify, SignJWT } from 'jose';
+import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialService } from '../../../adapters/eudi/issuer/credential-service.js';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
 import { verifyKeyProof } from '../../../adapters/eudi/issuer/key-proof.js';
 import { createStatusList } from '../../../adapters/eudi/issuer/status-list.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
+import type { AdapterContext } from '../../../src/core/adapter.js';
+import type { AuditEventInput } from '../../../src/core/audit-event.js';
 import {
   adapterStore,
   ISSUER,
@@ -239,5 +243,133 @@ describe('status list', () => {
     const decoded = getListFromStatusListJWT(token);
     expect(decoded.getStatus(a)).toBe(1);
     expect(decoded.getStatus(b)).toBe(0);
+  });
+});
+
+/** A credential service on an in-memory store; counts account loads and keeps the audit events. */
+async function service() {
+  const identity = jpkiIdentity();
+  const events: AuditEventInput[] = [];
+  let loads = 0;
+  const keys = new Map<string, ReturnType<typeof keyPair>>();
+  const ctx = {
+    instanceId: 'eudi',
+    baseUrl: `${ISSUER}/a/eudi`,
+    issuer: ISSUER,
+    devMode: true,
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+    randomBytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)),
+    fetch,
+    store: adapterStore(),
+    sealed: undefined as never,
+    keys: {
+      keyPair: (purpose: string) => {
+        const k = keys.get(purpose) ?? keyPair();
+        keys.set(purpose, k);
+        return k;
+      },
+    },
+    interactions: undefined as never,
+    audit: async (e: AuditEventInput) => {
+      events.push(e);
+    },
+    accounts: {
+      load: async (id: string) => {
+        loads++;
+        return id === 'acc' ? identity : undefined;
+      },
+    },
+  } satisfies AdapterContext;
+  const svc = await createCredentialService(ctx, {
+    vct: JP_PID_STYLE_VCT,
+    issuingAuthority: 'Kakehashi TEST',
+    issuingCountry: 'JP',
+    validityDays: 365,
+    mdocValidityDays: 7,
+    statusListSize: 1024,
+    statusListTtlSeconds: 300,
+  });
+  return { svc, events, loads: () => loads };
+}
+
+describe('credential service batch issuance', () => {
+  it('issues one credential per holder key: own cnf, status index, salts and id; the account is loaded once', async () => {
+    const { svc, events, loads } = await service();
+    const holders = await Promise.all([keyPair(), keyPair(), keyPair()]);
+    const issued = await svc.issueBatch(
+      'acc',
+      holders.map((h) => h.publicJwk),
+    );
+    expect(issued).toHaveLength(3);
+    expect(loads()).toBe(1);
+    const issuerKey = await ES256.getVerifier(svc.signer.publicJwk);
+    // The independent verifier checks the status list too (served from the service, no network).
+    const verifier = new SDJwtVcInstance({
+      hasher: digest,
+      verifier: issuerKey,
+      statusVerifier: issuerKey,
+      statusListFetcher: async (uri) => (await svc.statusToken(Number(uri.split('/').at(-1))))!,
+    });
+    const idx = new Set<number>();
+    const salts = new Set<string>();
+    for (const [i, { credential }] of issued.entries()) {
+      const { payload } = await verifier.verify(credential);
+      expect(payload).toMatchObject({
+        cnf: { jwk: { x: holders[i]!.publicJwk.x } },
+        family_name: 'Kakehashi',
+      });
+      idx.add((payload.status as { status_list: { idx: number } }).status_list.idx);
+      for (const d of credential.split('~').slice(1, -1))
+        salts.add((JSON.parse(Buffer.from(d, 'base64url').toString()) as string[])[0]!);
+    }
+    expect(idx.size).toBe(3);
+    // Every disclosure of every credential has its own salt (no salt reused across the batch).
+    const disclosures = issued.flatMap((c) => c.credential.split('~').slice(1, -1));
+    expect(salts.size).toBe(disclosures.length);
+    // One audit record per credential, naming its id.
+    expect(events.map((e) => e.detail?.credential)).toEqual(issued.map((c) => c.credentialId));
+    expect(new Set(issued.map((c) => c.credentialId)).size).toBe(3);
+    // Revoking one credential of the batch leaves the others valid.
+    expect(await svc.revoke(issued[1]!.credentialId)).toBe(true);
+    const list = getListFromStatusListJWT((await svc.statusToken(1))!);
+    expect([...idx].map((i) => list.getStatus(i))).toEqual([0, 1, 0]);
+    await expect(verifier.verify(issued[1]!.credential)).rejects.toThrow(/[Ss]tatus/);
+    await expect(verifier.verify(issued[0]!.credential)).resolves.toBeDefined();
+    await expect(verifier.verify(issued[2]!.credential)).resolves.toBeDefined();
+  });
+
+  it('refuses a batch naming one holder key twice, or a private key, before anything is reserved', async () => {
+    const { svc, events, loads } = await service();
+    const a = await keyPair();
+    const b = await keyPair();
+    await expect(
+      svc.issueBatch('acc', [a.publicJwk, b.publicJwk, { ...a.publicJwk, kid: 'other' }]),
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_PROOF_DUPLICATE_KEY' });
+    expect(loads()).toBe(0);
+    await expect(svc.issueBatch('acc', [a.publicJwk, b.privateJwk])).rejects.toMatchObject({
+      code: 'ERR_EUDI_PROOF_INVALID',
+    });
+    expect(events).toHaveLength(0);
+    expect(await svc.status.statusOf(1, 0)).toBe(0);
+    await expect(svc.issueBatch('acc', [])).rejects.toMatchObject({ code: 'ERR_EUDI_ISSUANCE' });
+    await expect(svc.issueBatch('nobody', [a.publicJwk])).rejects.toMatchObject({
+      code: 'ERR_EUDI_ISSUANCE',
+    });
+    // Distinct keys go through.
+    expect(await svc.issueBatch('acc', [a.publicJwk, b.publicJwk])).toHaveLength(2);
+  });
+
+  it('issues a batch of mdocs, one per holder key', async () => {
+    const { svc, events } = await service();
+    const holders = await Promise.all([keyPair(), keyPair()]);
+    const issued = await svc.issueBatch(
+      'acc',
+      holders.map((h) => h.publicJwk),
+      'mso_mdoc',
+    );
+    expect(issued).toHaveLength(2);
+    expect(issued[0]!.credential).not.toBe(issued[1]!.credential);
+    expect(events.map((e) => e.detail?.format)).toEqual(['mso_mdoc', 'mso_mdoc']);
   });
 });

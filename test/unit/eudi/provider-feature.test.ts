@@ -11,18 +11,26 @@ import { keyPair } from './fixtures.js';
 
 type Call = { accountId: string; jwk: JWK; format: string };
 
-function feature(calls: Call[]) {
+function feature(calls: Call[], batchSize = 10) {
   return openid4vciFeature({
     vct: JP_PID_STYLE_VCT,
     scope: 'jp_pid_style',
     nonceSecret: Buffer.alloc(32, 1),
     display: [{ name: 'PID-style credential (JPKI)', locale: 'en' }],
     mdoc: true,
-    issueFor: async (accountId, jwk, format) => {
-      calls.push({ accountId, jwk, format });
-      return { credential: `cred-${calls.length}` };
-    },
+    batchSize,
+    issueBatch: async (accountId, jwks, format) =>
+      jwks.map((jwk) => {
+        calls.push({ accountId, jwk, format });
+        return { credential: `cred-${calls.length}` };
+      }),
   });
+}
+
+async function proofOf(holder: { privateJwk: JWK; publicJwk: JWK }) {
+  return new SignJWT({ nonce: 'n' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: holder.publicJwk })
+    .sign(await importJWK(holder.privateJwk, 'ES256'));
 }
 
 describe('openid4vciFeature', () => {
@@ -44,9 +52,7 @@ describe('openid4vciFeature', () => {
   it('issues one credential per proof key for the token account, and refuses unexpected hook input', async () => {
     const calls: Call[] = [];
     const holder = await keyPair();
-    const proof = await new SignJWT({ nonce: 'n' })
-      .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: holder.publicJwk })
-      .sign(await importJWK(holder.privateJwk, 'ES256'));
+    const proof = await proofOf(holder);
     const out = await feature(calls).issueCredential(
       {},
       {
@@ -76,5 +82,35 @@ describe('openid4vciFeature', () => {
         { credentialConfigurationId: 'other', proofs: { jwt: [proof] }, account: {} },
       ),
     ).rejects.toMatchObject({ code: 'ERR_EUDI_ISSUANCE' });
+  });
+
+  it('publishes batch_size and issues one credential per proof, in order; a batch over it is refused', async () => {
+    expect(feature([]).metadata).toMatchObject({ batch_credential_issuance: { batch_size: 10 } });
+    // batchSize 1: no batch_credential_issuance, so oidc-provider refuses a second proof itself.
+    expect(feature([], 1).metadata).not.toHaveProperty('batch_credential_issuance');
+    const holders = await Promise.all([keyPair(), keyPair(), keyPair()]);
+    const proofs = await Promise.all(holders.map(proofOf));
+    const calls: Call[] = [];
+    const out = await feature(calls, 3).issueCredential(
+      {},
+      {
+        credentialConfigurationId: PID_CONFIGURATION_ID,
+        proofs: { jwt: proofs },
+        account: { accountId: 'a' },
+      },
+    );
+    expect(out).toEqual({ credentials: [1, 2, 3].map((n) => ({ credential: `cred-${n}` })) });
+    expect(calls.map((c) => c.jwk.x)).toEqual(holders.map((h) => h.publicJwk.x));
+    // Over batch_size (oidc-provider refuses it first; the hook keeps the bound too): invalid_proof.
+    await expect(
+      feature([], 2).issueCredential(
+        {},
+        {
+          credentialConfigurationId: PID_CONFIGURATION_ID,
+          proofs: { jwt: proofs },
+          account: { accountId: 'a' },
+        },
+      ),
+    ).rejects.toMatchObject({ message: 'invalid_proof', statusCode: 400 });
   });
 });
