@@ -1,14 +1,15 @@
 /**
  * The wallet side of the `eudi` group's HTTP issuance case, in a worker thread so its JWT signing does not
  * share the gateway's event loop: each virtual user loops nonce request -> `openid4vci-proof+jwt` over its
- * holder key -> credential request with the prepared access token. Requests go through node:http with one
+ * holder key -> credential request with the prepared access token; with `batch` n, one nonce, n proofs (one per
+ * holder key of the user) and one credential request for n credentials. Requests go through node:http with one
  * keep-alive connection per user (lighter than fetch, so the load generator takes less of the machine's two
  * cores from the gateway); the proof is signed with jose as before.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { threadCpuMs } from '../thread-cpu.js';
 
 export interface HttpIssueInput {
@@ -23,10 +24,18 @@ export interface HttpIssueInput {
   readonly seconds: number;
   /** Only the nonce request (the gateway's HTTP cost without issuance), for comparison. */
   readonly nonceOnly?: boolean;
+  /**
+   * Proofs per credential request (batch issuance, OpenID4VCI 1.0 §8.2); each user holds this many keys,
+   * generated before the measured phase, and signs one proof with each per request. Default 1.
+   */
+  readonly batch?: number;
 }
 
 export interface HttpIssueResult {
+  /** Credentials received (nonce requests with `nonceOnly`). */
   readonly ok: number;
+  /** Completed iterations (nonce + credential request). */
+  readonly requests: number;
   readonly errors: number;
   readonly firstError?: string;
   readonly elapsedMs: number;
@@ -41,6 +50,7 @@ const input = workerData as HttpIssueInput;
 
 interface Counts {
   ok: number;
+  requests: number;
   errors: number;
   firstError?: string;
   nonceMs: number;
@@ -82,9 +92,13 @@ function post(
   });
 }
 
-async function user(deadline: number, counts: Counts) {
+type Key = { privateKey: CryptoKey; jwk: JWK };
+const newKey = async (): Promise<Key> => {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const jwk = await exportJWK(publicKey);
+  return { privateKey, jwk: await exportJWK(publicKey) };
+};
+
+async function user(keys: readonly Key[], deadline: number, counts: Counts) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const headers = { authorization: `Bearer ${input.accessToken}`, 'content-type': 'application/json' };
   while (performance.now() < deadline) {
@@ -96,26 +110,36 @@ async function user(deadline: number, counts: Counts) {
       if (n.status !== 200 || !c_nonce) throw new Error(`nonce ${n.status}`);
       if (input.nonceOnly) {
         counts.ok++;
+        counts.requests++;
         continue;
       }
-      const proof = await new SignJWT({ nonce: c_nonce })
-        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk })
-        .setAudience(input.issuer)
-        .setIssuer(input.clientId)
-        .setIssuedAt()
-        .sign(privateKey);
+      const proofs = await Promise.all(
+        keys.map(({ privateKey, jwk }) =>
+          new SignJWT({ nonce: c_nonce })
+            .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk })
+            .setAudience(input.issuer)
+            .setIssuer(input.clientId)
+            .setIssuedAt()
+            .sign(privateKey),
+        ),
+      );
       const t1 = performance.now();
       const res = await post(
         agent,
         input.credentialEndpoint,
-        JSON.stringify({ credential_configuration_id: input.configurationId, proofs: { jwt: [proof] } }),
+        JSON.stringify({ credential_configuration_id: input.configurationId, proofs: { jwt: proofs } }),
         headers,
       );
       const body = res.json as { credentials?: { credential: string }[] };
       counts.credentialMs += performance.now() - t1;
-      if (res.status !== 200 || !body.credentials?.[0]?.credential)
+      if (
+        res.status !== 200 ||
+        body.credentials?.length !== keys.length ||
+        !body.credentials.every((c) => c.credential)
+      )
         throw new Error(`credential ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-      counts.ok++;
+      counts.ok += keys.length;
+      counts.requests++;
     } catch (e) {
       counts.errors++;
       counts.firstError ??= e instanceof Error ? e.message : String(e);
@@ -124,14 +148,14 @@ async function user(deadline: number, counts: Counts) {
   agent.destroy();
 }
 
-async function phase(seconds: number): Promise<HttpIssueResult> {
-  const counts: Counts = { ok: 0, errors: 0, nonceMs: 0, credentialMs: 0 };
+async function phase(users: readonly (readonly Key[])[], seconds: number): Promise<HttpIssueResult> {
+  const counts: Counts = { ok: 0, requests: 0, errors: 0, nonceMs: 0, credentialMs: 0 };
   const start = performance.now();
   const cpu0 = threadCpuMs();
   const deadline = start + seconds * 1000;
-  await Promise.all(Array.from({ length: input.concurrency }, () => user(deadline, counts)));
+  await Promise.all(users.map((keys) => user(keys, deadline, counts)));
   const cpu1 = threadCpuMs();
-  const done = Math.max(1, counts.ok + counts.errors);
+  const done = Math.max(1, counts.requests + counts.errors);
   return {
     ...counts,
     nonceMs: counts.nonceMs / done,
@@ -141,7 +165,13 @@ async function phase(seconds: number): Promise<HttpIssueResult> {
   };
 }
 
-await phase(input.warmupSeconds);
+// Holder keys before any phase: the wallet's key generation is not what is measured.
+const users = await Promise.all(
+  Array.from({ length: input.concurrency }, () =>
+    Promise.all(Array.from({ length: input.batch ?? 1 }, newKey)),
+  ),
+);
+await phase(users, input.warmupSeconds);
 parentPort?.postMessage('measuring');
-const result: HttpIssueResult = await phase(input.seconds);
+const result: HttpIssueResult = await phase(users, input.seconds);
 parentPort?.postMessage(result);
