@@ -25,6 +25,23 @@ export interface IdentityVault {
   forget(accountId: string): Promise<void>;
 }
 
+/**
+ * The identity oidc-provider's `findAccount` loaded for one of its Account objects, keyed by that object
+ * itself (never by account id): a credential endpoint hook that receives the request's Account can use the
+ * identity loaded for this very request instead of opening the sealed record a second time. An object that
+ * merely carries the same accountId finds nothing. Weak: gone with the request.
+ */
+const providerAccounts = new WeakMap<object, CanonicalIdentity>();
+
+export function rememberProviderAccount(account: object, identity: CanonicalIdentity): void {
+  providerAccounts.set(account, identity);
+}
+
+/** The identity loaded for this Account object in this request, or undefined for any other value. */
+export function providerAccountIdentity(account: unknown): CanonicalIdentity | undefined {
+  return typeof account === 'object' && account !== null ? providerAccounts.get(account) : undefined;
+}
+
 /** How many accounts' last validated identity the vault remembers (as a digest, never the attributes). */
 const VALIDATED_MAX = 1_024;
 

@@ -5,6 +5,7 @@
  */
 import type { Account, ClaimsParameterMember, FindAccount } from 'oidc-provider';
 import type { ClientConfig } from '../../config/schema.js';
+import { rememberProviderAccount } from '../core/account.js';
 import type { TargetInstance } from '../core/adapter.js';
 import type { CanonicalIdentity } from '../core/identity.js';
 import { identityToClaims, verifiedClaims } from './claims.js';
@@ -56,6 +57,7 @@ export function findAccountWith(
         return out as { sub: string };
       },
     };
+    rememberProviderAccount(account, identity);
     return account;
   };
 }

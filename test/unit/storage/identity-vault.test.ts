@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createIdentityVault } from '../../../src/core/account.js';
+import { createIdentityVault, providerAccountIdentity } from '../../../src/core/account.js';
 import { parseCanonicalIdentity } from '../../../src/core/identity.js';
+import { findAccountWith } from '../../../src/provider/find-account.js';
 import { createMemoryStore } from '../../../src/storage/memory-store.js';
 import { createSealedStore } from '../../../src/storage/sealed-store.js';
 
@@ -35,5 +36,25 @@ describe('identity vault', () => {
     await expect(vault.load('acc')).rejects.toMatchObject({ code: 'ERR_IDENTITY_INVALID' });
     await vault.forget('acc');
     expect(await vault.load('acc')).toBeUndefined();
+  });
+});
+
+describe('provider account identity', () => {
+  it('hands the identity findAccount loaded to whoever holds that Account object, and to nobody else', async () => {
+    const other = { ...identity, subject: { id: 'u-2', issuer: 'demo' } };
+    const find = findAccountWith(
+      async (id) => (id === 'acc' ? identity : id === 'acc-2' ? other : undefined),
+      new Map(),
+    );
+    const ctx = { oidc: {} } as Parameters<typeof find>[0];
+    const account = await find(ctx, 'acc');
+    const account2 = await find(ctx, 'acc-2');
+    expect(providerAccountIdentity(account)).toBe(identity);
+    expect(providerAccountIdentity(account2)).toBe(other);
+    // Keyed by the object: a look-alike with the same accountId (or the id itself) finds nothing.
+    expect(providerAccountIdentity({ accountId: 'acc' })).toBeUndefined();
+    expect(providerAccountIdentity({ ...account })).toBeUndefined();
+    expect(providerAccountIdentity('acc')).toBeUndefined();
+    expect(providerAccountIdentity(undefined)).toBeUndefined();
   });
 });
