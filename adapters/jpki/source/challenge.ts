@@ -3,6 +3,11 @@
  * (issuer = audience, interaction uid, expiry) so a signature is useless for
  * any other gateway or login; the record lives in the adapter store and is
  * consumed with `take` (exactly one response can use it).
+ *
+ * Store round trips of one login: one write to create the challenge (while it
+ * is there the login is pending), one atomic `take` to consume it, one sealed
+ * write of the outcome (done with the identity, or failed with its code), and
+ * at /finish one sealed read and one sealed `take` of that outcome.
  */
 import { z } from 'zod';
 import type { AdapterContext, InteractionRef } from '../../../src/core/adapter.js';
@@ -23,20 +28,39 @@ export const challengeRecordSchema = z
   .strict();
 export type ChallengeRecord = z.infer<typeof challengeRecordSchema>;
 
-/** Progress of one login, readable by the waiting browser. Never holds personal data. */
-export const loginStatusSchema = z
+/** Progress of one login as the waiting browser sees it (only `state` is sent). Never holds personal data. */
+export interface LoginStatus {
+  state: 'pending' | 'done' | 'failed';
+  uid: string;
+  signing: boolean;
+  exp: number;
+  code?: string;
+}
+
+/**
+ * The outcome of the card's response, sealed (it carries the identity) under the challenge id until the
+ * browser's /finish takes it. The identity is validated with parseCanonicalIdentity when it is handed on.
+ */
+export const loginOutcomeSchema = z
   .object({
-    state: z.enum(['pending', 'done', 'failed']),
+    state: z.enum(['done', 'failed']),
     uid: z.string(),
     signing: z.boolean(),
     exp: z.number().int(),
     code: z.string().optional(),
+    identity: z.unknown().optional(),
   })
   .strict();
-export type LoginStatus = z.infer<typeof loginStatusSchema>;
+export type LoginOutcome = z.infer<typeof loginOutcomeSchema>;
+
+/** Sealed-store namespace of the outcomes. */
+export const OUTCOME_NAMESPACE = 'jpki-result';
+/** How long an outcome waits for the browser's /finish. */
+export const OUTCOME_TTL_SECONDS = 300;
+/** A challenge record outlives its `exp` by this much, so a late answer or poll learns "expired", not "unknown". */
+export const CHALLENGE_GRACE_SECONDS = 300;
 
 export const challengeKey = (id: string): string => `challenge:${id}`;
-export const statusKey = (id: string): string => `status:${id}`;
 
 /** Attributes only the signing certificate carries: asking for any of them needs the sign PIN. */
 const SIGNING_ATTRIBUTES: readonly PersonAttribute[] = [
@@ -76,11 +100,10 @@ export async function createChallenge(
     challenge: Buffer.from(challengeBytes(base, nonce)).toString('base64url'),
     signing: needsSigning(interaction),
   };
-  // Records outlive `exp` so a late answer is told "expired" rather than "unknown", and the
-  // browser can still learn the outcome; `exp` itself is enforced by the routes.
-  await ctx.store.set(challengeKey(id), record, ttlSeconds + 60);
-  const status: LoginStatus = { state: 'pending', uid: interaction.uid, signing: record.signing, exp };
-  await ctx.store.set(statusKey(id), status, ttlSeconds + 300);
+  // One write: the record is also the login's "pending" state. It outlives `exp` so a late answer is told
+  // "expired" rather than "unknown", and the browser can still learn the outcome; `exp` itself is enforced
+  // by the routes.
+  await ctx.store.set(challengeKey(id), record, ttlSeconds + CHALLENGE_GRACE_SECONDS);
   return { id, record };
 }
 

@@ -19,14 +19,14 @@ import {
   challengeDocument,
   challengeKey,
   challengeRecordSchema,
+  type LoginOutcome,
   type LoginStatus,
-  loginStatusSchema,
-  statusKey,
+  loginOutcomeSchema,
+  OUTCOME_NAMESPACE,
+  OUTCOME_TTL_SECONDS,
 } from './challenge.js';
 import { renderWaitingPage } from './page.js';
 
-export const RESULT_NAMESPACE = 'jpki-result';
-const RESULT_TTL_SECONDS = 300;
 const MAX_BODY = '64kb';
 
 const responseBodySchema = z
@@ -47,6 +47,19 @@ export interface JpkiRouterOptions {
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
 
+/**
+ * A small JSON answer, never cached. Written directly: express's res.json would also hash the body for an
+ * ETag, which a no-store answer never uses.
+ */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): Router {
   const router = express.Router();
   const urls = (id: string) => ({
@@ -58,83 +71,108 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
   });
   const nowSeconds = () => Math.floor(ctx.now() / 1000);
 
-  async function readStatus(id: string): Promise<LoginStatus | undefined> {
-    const parsed = loginStatusSchema.safeParse(await ctx.store.get(statusKey(id)));
-    if (!parsed.success) return undefined;
-    // A challenge nobody answered in time fails by itself.
-    if (parsed.data.state === 'pending' && nowSeconds() > parsed.data.exp) {
-      return { ...parsed.data, state: 'failed', code: 'ERR_JPKI_CHALLENGE_EXPIRED' };
-    }
-    return parsed.data;
+  async function readChallenge(id: string): Promise<ChallengeRecord | undefined> {
+    if (!ID.test(id)) return undefined;
+    const parsed = challengeRecordSchema.safeParse(await ctx.store.get(challengeKey(id)));
+    return parsed.success ? parsed.data : undefined;
   }
 
-  async function setStatus(id: string, status: LoginStatus): Promise<void> {
-    await ctx.store.set(statusKey(id), status, Math.max(60, status.exp - nowSeconds() + 300));
+  async function readOutcome(id: string): Promise<LoginOutcome | undefined> {
+    if (!ID.test(id)) return undefined;
+    const parsed = loginOutcomeSchema.safeParse(await ctx.sealed.get(OUTCOME_NAMESPACE, id));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /**
+   * The login's state: pending while the challenge record is there (failed once its `exp` passed), else
+   * the sealed outcome. `expect` only orders the two reads: the state the caller usually finds comes first.
+   */
+  async function readStatus(id: string, expect: 'pending' | 'outcome'): Promise<LoginStatus | undefined> {
+    const fromChallenge = (r: ChallengeRecord): LoginStatus =>
+      nowSeconds() > r.exp
+        ? { state: 'failed', uid: r.uid, signing: r.signing, exp: r.exp, code: 'ERR_JPKI_CHALLENGE_EXPIRED' }
+        : { state: 'pending', uid: r.uid, signing: r.signing, exp: r.exp };
+    const fromOutcome = ({ identity: _identity, ...status }: LoginOutcome): LoginStatus => status;
+    if (expect === 'outcome') {
+      const outcome = await readOutcome(id);
+      if (outcome) return fromOutcome(outcome);
+      const record = await readChallenge(id);
+      return record && fromChallenge(record);
+    }
+    const record = await readChallenge(id);
+    if (record) return fromChallenge(record);
+    const outcome = await readOutcome(id);
+    return outcome && fromOutcome(outcome);
+  }
+
+  /** Atomic: of two concurrent or replayed responses exactly one consumes the record. */
+  async function consume(id: string, record: ChallengeRecord): Promise<boolean> {
+    const taken = challengeRecordSchema.safeParse(await ctx.store.take(challengeKey(id)));
+    return taken.success && taken.data.challenge === record.challenge && taken.data.uid === record.uid;
   }
 
   const sendError = (res: Response, e: JpkiError): void => {
-    res.status(e.status).json({ error: e.oauth, error_description: e.message });
+    sendJson(res, e.status, { error: e.oauth, error_description: e.message });
   };
 
   router.get('/challenge/:id', async (req, res) => {
-    const id = String(req.params.id);
-    const record = ID.test(id)
-      ? challengeRecordSchema.safeParse(await ctx.store.get(challengeKey(id)))
-      : undefined;
-    res.set('cache-control', 'no-store');
-    if (!record?.success) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
-    if (nowSeconds() > record.data.exp) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_EXPIRED'));
-    res.json(challengeDocument(record.data, urls(id).responseUrl));
+    const record = await readChallenge(String(req.params.id));
+    if (!record) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
+    if (nowSeconds() > record.exp) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_EXPIRED'));
+    sendJson(res, 200, challengeDocument(record, urls(String(req.params.id)).responseUrl));
   });
 
   router.post('/response/:id', express.json({ limit: MAX_BODY }), async (req, res) => {
     const id = String(req.params.id);
-    res.set('cache-control', 'no-store');
     const body = responseBodySchema.safeParse(req.body);
     if (!body.success) return sendError(res, jpkiError('ERR_JPKI_MALFORMED'));
-    // Atomic: of two concurrent or replayed responses exactly one gets the record.
-    const taken = ID.test(id)
-      ? challengeRecordSchema.safeParse(await ctx.store.take(challengeKey(id)))
-      : undefined;
-    if (!taken?.success) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
-    const record = taken.data;
+    const record = await readChallenge(id);
+    if (!record) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
+    // Verify against the stored challenge first, then consume it: the challenge is used once all the same
+    // (whoever takes the record settles the login, every other response is refused as unknown), and the
+    // waiting browser never sees a gap between "pending" and the outcome.
+    let identity: CanonicalIdentity | undefined;
+    let error: JpkiError | undefined;
     try {
       if (nowSeconds() > record.exp) throw jpkiError('ERR_JPKI_CHALLENGE_EXPIRED');
-      const identity = await verifyResponse(record, body.data, verify);
-      await ctx.sealed.put(RESULT_NAMESPACE, id, identity, RESULT_TTL_SECONDS);
-      await setStatus(id, { state: 'done', uid: record.uid, signing: record.signing, exp: record.exp });
-      res.json({ status: 'ok' });
+      identity = await verifyResponse(record, body.data, verify);
     } catch (e) {
-      const error = isJpkiError(e) ? e : jpkiError('ERR_JPKI_CHALLENGE_FAILED', e);
-      ctx.log.info({ code: error.code, interaction: record.uid }, 'jpki login refused');
-      await setStatus(id, {
-        state: 'failed',
-        uid: record.uid,
-        signing: record.signing,
-        exp: record.exp,
-        code: error.code,
-      });
-      await ctx.audit({
-        type: 'login.refused',
-        source: ctx.instanceId,
-        reason: error.code,
-        interaction: record.uid,
-      });
-      sendError(res, error);
+      error = isJpkiError(e) ? e : jpkiError('ERR_JPKI_CHALLENGE_FAILED', e);
     }
+    if (!(await consume(id, record))) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
+    const settled = { uid: record.uid, signing: record.signing, exp: record.exp };
+    if (identity && !error) {
+      await ctx.sealed.put(
+        OUTCOME_NAMESPACE,
+        id,
+        { state: 'done', ...settled, identity },
+        OUTCOME_TTL_SECONDS,
+      );
+      return sendJson(res, 200, { status: 'ok' });
+    }
+    const refused = error ?? jpkiError('ERR_JPKI_CHALLENGE_FAILED');
+    ctx.log.info({ code: refused.code, interaction: record.uid }, 'jpki login refused');
+    const failed: LoginOutcome = { state: 'failed', ...settled, code: refused.code };
+    await ctx.sealed.put(OUTCOME_NAMESPACE, id, failed, OUTCOME_TTL_SECONDS);
+    await ctx.audit({
+      type: 'login.refused',
+      source: ctx.instanceId,
+      reason: refused.code,
+      interaction: record.uid,
+    });
+    sendError(res, refused);
   });
 
   router.get('/status/:id', async (req, res) => {
-    const status = await readStatus(String(req.params.id));
-    res.set('cache-control', 'no-store');
+    const status = await readStatus(String(req.params.id), 'pending');
     if (!status) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
-    res.json({ state: status.state });
+    sendJson(res, 200, { state: status.state });
   });
 
   router.get('/wait/:id', async (req, res) => {
     const id = String(req.params.id);
     const interaction = await ctx.interactions.current(req, res);
-    const status = await readStatus(id);
+    const status = await readStatus(id, 'pending');
     if (!status || status.uid !== interaction.uid) {
       return ctx.interactions.fail(req, res, jpkiError('ERR_JPKI_CHALLENGE_MISMATCH'));
     }
@@ -151,18 +189,26 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
   router.get('/finish/:id', async (req, res) => {
     const id = String(req.params.id);
     const interaction = await ctx.interactions.current(req, res);
-    const status = await readStatus(id);
+    // Read before taking: only the interaction that began the login may consume its outcome.
+    const status = await readStatus(id, 'outcome');
     if (!status || status.uid !== interaction.uid) {
       return ctx.interactions.fail(req, res, jpkiError('ERR_JPKI_CHALLENGE_MISMATCH'));
     }
     if (status.state === 'pending') return res.redirect(303, `${ctx.baseUrl}/wait/${id}`);
-    await ctx.store.delete(statusKey(id));
-    if (status.state === 'failed') {
-      return ctx.interactions.fail(req, res, new JpkiError(knownCode(status.code)));
+    const taken = loginOutcomeSchema.safeParse(await ctx.sealed.take(OUTCOME_NAMESPACE, id));
+    if (!taken.success || taken.data.uid !== interaction.uid) {
+      // An expired challenge nobody answered has no outcome: its record still says why.
+      if (status.state === 'failed') {
+        await ctx.store.delete(challengeKey(id));
+        return ctx.interactions.fail(req, res, new JpkiError(knownCode(status.code)));
+      }
+      return ctx.interactions.fail(req, res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
     }
-    const identity = await ctx.sealed.take<CanonicalIdentity>(RESULT_NAMESPACE, id);
-    if (!identity) return ctx.interactions.fail(req, res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
-    await ctx.interactions.finish(req, res, parseCanonicalIdentity(identity));
+    const outcome = taken.data;
+    if (outcome.state === 'failed' || outcome.identity === undefined) {
+      return ctx.interactions.fail(req, res, new JpkiError(knownCode(outcome.code)));
+    }
+    await ctx.interactions.finish(req, res, parseCanonicalIdentity(outcome.identity));
   });
 
   router.post('/demo/play/:id', async (req, res) => {
@@ -170,11 +216,11 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
     if (!ctx.devMode || !playDemo)
       return sendError(res, new JpkiError('ERR_JPKI_DEMO_DISABLED', { status: 403 }));
     const interaction = await ctx.interactions.current(req, res);
-    const status = await readStatus(id);
+    const status = await readStatus(id, 'pending');
     if (!status || status.uid !== interaction.uid)
       return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_MISMATCH'));
     await playDemo(urls(id).challengeUrl);
-    res.json({ status: 'ok' });
+    sendJson(res, 200, { status: 'ok' });
   });
 
   // Body-parser errors (oversized or invalid JSON) answer the card client in JSON, not as an HTML page.

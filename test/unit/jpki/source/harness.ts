@@ -37,6 +37,10 @@ export interface Harness {
   audit: AuditEventInput[];
   finished: CanonicalIdentity[];
   failed: string[];
+  /** Adapter-store calls, `<op> <key prefix>` (e.g. `set challenge`), in order. */
+  storeOps: string[];
+  /** When set, each adapter-store `take` waits this many ms first (to make concurrent requests overlap). */
+  delayTakeMs?: number;
   server: Server;
 }
 
@@ -79,7 +83,7 @@ export async function startHarness(
   devMode: boolean,
   extra: Partial<JpkiOptionsInput> = {},
 ): Promise<Harness> {
-  const h = { audit: [], finished: [], failed: [] } as unknown as Harness;
+  const h = { audit: [], finished: [], failed: [], storeOps: [] } as unknown as Harness;
   const app = express();
   let router: express.Router | undefined;
   app.use('/a/jpki', (req, res, next) => (router ? router(req, res, next) : next()));
@@ -115,6 +119,11 @@ export async function startHarness(
     },
   };
   const ns = 'a:jpki';
+  /** Records the call, then makes it. */
+  const op = <T>(name: string, key: string, call: () => Promise<T>): Promise<T> => {
+    h.storeOps.push(`${name} ${key.split(':')[0]}`);
+    return call();
+  };
   const ctx: AdapterContext = {
     instanceId: 'jpki',
     baseUrl: h.baseUrl,
@@ -125,11 +134,15 @@ export async function startHarness(
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     fetch,
     store: {
-      get: (k) => store.get(ns, k),
-      set: (k, v, t) => store.set(ns, k, v, t),
-      setIfAbsent: (k, v, t) => store.setIfAbsent(ns, k, v, t),
-      take: (k) => store.take(ns, k),
-      delete: (k) => store.delete(ns, k),
+      get: (k) => op('get', k, () => store.get(ns, k)),
+      set: (k, v, t) => op('set', k, () => store.set(ns, k, v, t)),
+      setIfAbsent: (k, v, t) => op('setIfAbsent', k, () => store.setIfAbsent(ns, k, v, t)),
+      take: (k) =>
+        op('take', k, async () => {
+          if (h.delayTakeMs) await new Promise((r) => setTimeout(r, h.delayTakeMs));
+          return store.take(ns, k);
+        }),
+      delete: (k) => op('delete', k, () => store.delete(ns, k)),
     },
     sealed: createSealedStore(store, crypto.getRandomValues(new Uint8Array(32))),
     keys: {

@@ -97,6 +97,82 @@ describe('JPKI source over HTTP with the virtual card client', () => {
     expect(await state(h, id)).toEqual({ state: 'done' });
   });
 
+  it('one write creates the challenge and one take consumes it; the outcome is sealed, not in the plain store', async () => {
+    const ref = interaction();
+    const mark = h.storeOps.length;
+    const { url, id } = await begin(h, ref);
+    expect(h.storeOps.slice(mark)).toEqual(['set challenge']);
+    await respondToChallenge(url, new VirtualMyNumberCard(world.card), { authPin: world.card.authPin });
+    await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+    const mine = h.storeOps.slice(mark).filter((o) => o.endsWith(' challenge'));
+    expect(mine.filter((o) => !o.startsWith('get '))).toEqual(['set challenge', 'take challenge']);
+    expect(h.finished.at(-1)?.subject.issuer).toBe('jpki');
+  });
+
+  it('of concurrent answers to one challenge exactly one is accepted', async () => {
+    const ref = interaction();
+    const { url, id } = await begin(h, ref);
+    // Sign once, hold the POST back, then send it three times at once.
+    let posted: RequestInit | undefined;
+    const holding: typeof fetch = async (input, init) => {
+      if (init?.method !== 'POST') return fetch(input, init);
+      posted = init;
+      return new Response('{}');
+    };
+    await respondToChallenge(
+      url,
+      new VirtualMyNumberCard(world.card),
+      { authPin: world.card.authPin },
+      { fetch: holding },
+    );
+    // Each consuming take waits, so all three have read and verified the challenge before any consumes it.
+    h.delayTakeMs = 100;
+    const answers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const r = await fetch(`${h.baseUrl}/response/${id}`, posted);
+        return { status: r.status, body: (await r.json()) as unknown };
+      }),
+    ).finally(() => {
+      h.delayTakeMs = undefined;
+    });
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400, 400]);
+    for (const a of answers.filter((x) => x.status === 400)) {
+      expect(a.body).toMatchObject({ error_description: 'the challenge is unknown or already used' });
+    }
+    expect(await state(h, id)).toEqual({ state: 'done' });
+    await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+    expect(h.finished.at(-1)?.subject.issuer).toBe('jpki');
+  });
+
+  it('a refused answer uses the challenge up: a good answer after it is refused too', async () => {
+    const foreign = await issueCard(
+      await createTestPki({ generations: 1 }),
+      TEST_HOLDERS[1] as (typeof TEST_HOLDERS)[number],
+    );
+    const ref = interaction();
+    const { url, id } = await begin(h, ref);
+    const bad = await respondToChallenge(url, new VirtualMyNumberCard(foreign), { authPin: foreign.authPin });
+    expect(bad.status).toBe(400);
+    const good = await respondToChallenge(url, new VirtualMyNumberCard(world.card), {
+      authPin: world.card.authPin,
+    }).catch((e: Error) => e);
+    // The challenge is gone: the card client cannot even fetch it again.
+    expect(good).toBeInstanceOf(Error);
+    expect(await state(h, id)).toEqual({ state: 'failed' });
+    await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+    expect(h.failed.at(-1)).toBe('ERR_JPKI_UNTRUSTED_CA');
+  });
+
+  it('an unanswered, expired challenge fails the interaction once', async () => {
+    const ref = interaction();
+    const { id } = await begin(h, ref);
+    world.clock += 121_000;
+    await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+    expect(h.failed.at(-1)).toBe('ERR_JPKI_CHALLENGE_EXPIRED');
+    await fetch(`${h.baseUrl}/finish/${id}`, browser(ref));
+    expect(h.failed.at(-1)).toBe('ERR_JPKI_CHALLENGE_MISMATCH');
+  });
+
   it('refuses a response after the challenge expired, and the browser learns why', async () => {
     const ref = interaction();
     const { url, id } = await begin(h, ref);
