@@ -126,6 +126,27 @@ export async function verifyPresentation(input: VerifyPresentationInput): Promis
   return { issuer, iss: p.iss, vct: p.vct, claims: unpacked.claims, holderJwk };
 }
 
+/**
+ * Imported holder keys (`cnf.jwk`), by algorithm and the whole JWK as signed by the issuer (every member,
+ * so a JWK that differs in anything, `x`, `y`, `crv`, `d`, `alg`, `use` …, is imported again and checked by
+ * jose as before): the import (point decoding and validation) costs about as much as a signature check, and
+ * a wallet that presents one credential again presents the same key. The key is what is cached, never a
+ * verdict: every key binding JWT is verified.
+ */
+const holderKeys = new Map<string, CryptoKey>();
+const MAX_HOLDER_KEYS = 1024;
+
+async function holderKey(jwk: JWK, alg: string): Promise<CryptoKey | Uint8Array> {
+  const id = `${alg} ${JSON.stringify(jwk)}`;
+  const hit = holderKeys.get(id);
+  if (hit) return hit;
+  const key = await importJWK(jwk, alg);
+  if (key instanceof Uint8Array) return key;
+  if (holderKeys.size >= MAX_HOLDER_KEYS) holderKeys.delete(holderKeys.keys().next().value!);
+  holderKeys.set(id, key);
+  return key;
+}
+
 async function verifyKeyBinding(
   kbJwt: string | undefined,
   withoutKb: string,
@@ -139,7 +160,7 @@ async function verifyKeyBinding(
   if (h.typ !== 'kb+jwt') throw eudiError('ERR_EUDI_KB_INVALID');
   let payload: unknown;
   try {
-    const key = await importJWK(holderJwk, h.alg);
+    const key = await holderKey(holderJwk, h.alg);
     // Signature only; the claims are checked below, each with its own code.
     const verified = await compactVerify(kbJwt, key, { algorithms: [h.alg] });
     payload = JSON.parse(new TextDecoder().decode(verified.payload));

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
 import { createStatusList, type StatusListService } from '../../../adapters/eudi/issuer/status-list.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
+import { signSdJwtVc } from '../../../adapters/eudi/sd-jwt.js';
 import { identityFromPresentation } from '../../../adapters/eudi/verifier/to-identity.js';
 import { createTrustList, type TrustList } from '../../../adapters/eudi/verifier/trust-list.js';
 import { verifyPresentation } from '../../../adapters/eudi/verifier/verify-presentation.js';
@@ -180,6 +181,33 @@ describe('verifyPresentation', () => {
     await expect(verify(bare + (await kbJwt(bare, { key: other })))).rejects.toMatchObject({
       code: 'ERR_EUDI_KB_SIGNATURE',
     });
+  });
+
+  it('holder key cache: a cnf.jwk that differs from a cached key in one member is imported and checked anew', async () => {
+    await expect(verify(await present(credential))).resolves.toBeDefined(); // holder.publicJwk is cached now
+    // (x, p - y) is the other P-256 point with the same x: a cache keyed by x alone would verify with holder's key.
+    const P256 = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
+    const y = BigInt(`0x${Buffer.from(holder.publicJwk.y!, 'base64url').toString('hex')}`);
+    const negY = Buffer.from((P256 - y).toString(16).padStart(64, '0'), 'hex').toString('base64url');
+    const { credential: mirrored } = await issuePidCredential(
+      pidInput(issuer.signer, { ...holder.publicJwk, y: negY }, { uri: status.uri, idx: 1 }),
+    );
+    await expect(verify(await present(mirrored))).rejects.toMatchObject({ code: 'ERR_EUDI_KB_SIGNATURE' });
+    // The same x and y plus a private `d`: jose refuses a private key for verification, cached public key or not.
+    const withD = await signSdJwtVc({
+      claims: {
+        iss: ISSUER,
+        iat: now(),
+        exp: now() + 600,
+        vct: JP_PID_STYLE_VCT,
+        cnf: { jwk: holder.privateJwk },
+        given_name: 'Hanako',
+      },
+      sd: { given_name: true },
+      header: { alg: 'ES256', x5c: [...issuer.signer.x5c] },
+      sign: issuer.signer.sign,
+    });
+    await expect(verify(await present(withD))).rejects.toMatchObject({ code: 'ERR_EUDI_KB_SIGNATURE' });
   });
 
   it('refuses a presentation made for another request (nonce) or verifier (aud)', async () => {
