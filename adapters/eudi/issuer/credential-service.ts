@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { AdapterContext } from '../../../src/core/adapter.js';
+import type { CanonicalIdentity } from '../../../src/core/identity.js';
 import { type Loa, loaSatisfies } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
 import { checkPidInput, issuePidCredential } from './issue-credential.js';
@@ -70,6 +71,8 @@ export interface CredentialService {
     accountId: string,
     holderJwks: readonly JWK[],
     format?: CredentialFormat,
+    /** The account's identity when the caller has it from this request (oidc-provider's findAccount). */
+    identity?: CanonicalIdentity,
   ): Promise<IssuedCredential[]>;
   revoke(credentialId: string): Promise<boolean>;
   /** The signed token of status list n; undefined when there is no such list (never created, or retired). */
@@ -106,10 +109,11 @@ export async function createCredentialService(
     accountId: string,
     holderJwks: readonly JWK[],
     format: CredentialFormat = 'dc+sd-jwt',
+    loaded?: CanonicalIdentity,
   ): Promise<IssuedCredential[]> {
     if (holderJwks.length === 0) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_request' });
     assertDistinctHolderKeys(holderJwks);
-    const identity = await ctx.accounts.load(accountId);
+    const identity = loaded ?? (await ctx.accounts.load(accountId));
     if (!identity) throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'invalid_grant' });
     if (o.minLoa && !loaSatisfies(identity.authentication.loa, o.minLoa))
       throw eudiError('ERR_EUDI_ISSUANCE', { oauth: 'access_denied' });

@@ -7,7 +7,9 @@
  */
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
+import { providerAccountIdentity } from '../../../src/core/account.js';
 import { isGatewayError } from '../../../src/core/errors.js';
+import type { CanonicalIdentity } from '../../../src/core/identity.js';
 import { eudiError } from '../errors.js';
 import { PROOF_ALGS } from './key-proof.js';
 import { JP_PID_STYLE_DOCTYPE, PID_MDOC_ELEMENTS, PID_NAMESPACE } from './mdoc.js';
@@ -37,11 +39,15 @@ export interface FeatureDeps {
    * `batch_credential_issuance.batch_size`; 1 = no batch issuance (oidc-provider then refuses a second proof).
    */
   readonly batchSize: number;
-  /** One credential per holder key, in order (credential-service.ts `issueBatch`). */
+  /**
+   * One credential per holder key, in order (credential-service.ts `issueBatch`); `identity` is the one
+   * oidc-provider's findAccount loaded for this request's access token, when the hook could get it.
+   */
   readonly issueBatch: (
     accountId: string,
     holderJwks: readonly JWK[],
     format: CredentialFormat,
+    identity?: CanonicalIdentity,
   ) => Promise<readonly { credential: string }[]>;
 }
 
@@ -150,6 +156,11 @@ async function issue(deps: FeatureDeps, args: unknown) {
     if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
     return jwk;
   });
-  const issued = await deps.issueBatch(parsed.data.account.accountId, jwks, format);
+  const { accountId } = parsed.data.account;
+  // The Account object oidc-provider loaded for the access token (the parsed copy is another object): its
+  // identity was opened from the sealed store in this request, so it is not opened again.
+  const account = (args as { account: { accountId?: unknown } }).account;
+  const identity = account.accountId === accountId ? providerAccountIdentity(account) : undefined;
+  const issued = await deps.issueBatch(accountId, jwks, format, identity);
   return { credentials: issued.map(({ credential }) => ({ credential })) };
 }

@@ -134,7 +134,8 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
           ],
           mdoc: o.mdoc.enabled,
           batchSize: o.batchSize,
-          issueBatch: (accountId, jwks, format) => service.issueBatch(accountId, jwks, format),
+          issueBatch: (accountId, jwks, format, identity) =>
+            service.issueBatch(accountId, jwks, format, identity),
         }),
       },
     };

@@ -7,9 +7,11 @@ import {
   PID_MDOC_CONFIGURATION_ID,
 } from '../../../adapters/eudi/issuer/provider-feature.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import { keyPair } from './fixtures.js';
+import type { CanonicalIdentity } from '../../../src/core/identity.js';
+import { findAccountWith } from '../../../src/provider/find-account.js';
+import { jpkiIdentity, keyPair } from './fixtures.js';
 
-type Call = { accountId: string; jwk: JWK; format: string };
+type Call = { accountId: string; jwk: JWK; format: string; identity?: CanonicalIdentity };
 
 function feature(calls: Call[], batchSize = 10) {
   return openid4vciFeature({
@@ -19,9 +21,9 @@ function feature(calls: Call[], batchSize = 10) {
     display: [{ name: 'PID-style credential (JPKI)', locale: 'en' }],
     mdoc: true,
     batchSize,
-    issueBatch: async (accountId, jwks, format) =>
+    issueBatch: async (accountId, jwks, format, identity) =>
       jwks.map((jwk) => {
-        calls.push({ accountId, jwk, format });
+        calls.push({ accountId, jwk, format, ...(identity && { identity }) });
         return { credential: `cred-${calls.length}` };
       }),
   });
@@ -112,5 +114,24 @@ describe('openid4vciFeature', () => {
         },
       ),
     ).rejects.toMatchObject({ message: 'invalid_proof', statusCode: 400 });
+  });
+
+  it("hands over the identity findAccount loaded for the request's Account object, never for a look-alike", async () => {
+    const identity = jpkiIdentity();
+    const find = findAccountWith(async (id) => (id === 'acc-1' ? identity : undefined), new Map());
+    const account = await find({ oidc: {} } as Parameters<typeof find>[0], 'acc-1');
+    const proof = await proofOf(await keyPair());
+    const calls: Call[] = [];
+    const args = (a: unknown) => ({
+      credentialConfigurationId: PID_CONFIGURATION_ID,
+      proofs: { jwt: [proof] },
+      account: a,
+    });
+    await feature(calls).issueCredential({}, args(account));
+    expect(calls[0]?.identity).toBe(identity);
+    // A plain object with the same accountId gets no identity: the service then loads the account itself.
+    await feature(calls).issueCredential({}, args({ accountId: 'acc-1' }));
+    expect(calls[1]).not.toHaveProperty('identity');
+    expect(calls[1]?.accountId).toBe('acc-1');
   });
 });
