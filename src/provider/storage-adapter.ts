@@ -6,6 +6,11 @@
  * for `expiresIn` seconds; Session records are indexed by `uid`, records with
  * a `userCode` (DeviceCode) by user code, and grant-bound tokens are listed
  * under their `grantId` so `revokeByGrantId` can remove them all.
+ *
+ * An index entry is only a pointer: `findByUid`/`findByUserCode` return the
+ * record it points at only if that record still carries the uid or user code
+ * looked up. So an upsert never reads the previous record to drop a stale entry
+ * (one read less per Session save); a stale entry is refused and expires.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../storage/store.js';
@@ -21,8 +26,8 @@ const GRANTABLE = new Set([
 ]);
 
 /**
- * Models that can own a secondary index entry (Session by uid, DeviceCode by user code). Only their upserts and
- * destroys look at the previous record to drop stale index entries; every other model skips that read.
+ * Models that can own a secondary index entry (Session by uid, DeviceCode by user code). Only their destroys
+ * look at the record to drop its index entries; every other model skips that read.
  */
 const INDEXED = new Set(['Session', 'DeviceCode']);
 
@@ -102,11 +107,8 @@ export function createProviderAdapter(
       // oidc-provider may compute a zero or negative lifetime at the edge of expiry; keep such a
       // record briefly rather than fail (the provider checks `exp` itself).
       const ttl = typeof expiresIn === 'number' ? Math.max(1, expiresIn) : undefined;
-      if (INDEXED.has(this.model) || typeof payload.userCode === 'string') {
-        const previous = await read(this.model, id);
-        if (previous) await removeSecondaryIndexes(id, previous.payload);
-      }
-
+      // No read of the previous record: an index entry it left behind (a changed uid or user code) is refused by
+      // findByUid/findByUserCode, which check the record they reach, and expires on its own.
       if (this.model === 'Session' && typeof payload.uid === 'string') {
         await store.set(NS_SESSION_UID, payload.uid, id, ttl);
       }
@@ -128,12 +130,17 @@ export function createProviderAdapter(
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       const id = await store.get(NS_SESSION_UID, uid);
-      return typeof id === 'string' ? this.find(id) : undefined;
+      if (typeof id !== 'string') return undefined;
+      const payload = await this.find(id);
+      // A stale entry (the record's uid changed, or the id now holds another record) must not resolve.
+      return payload?.uid === uid ? payload : undefined;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
       const id = await store.get(NS_USER_CODE, userCode);
-      return typeof id === 'string' ? this.find(id) : undefined;
+      if (typeof id !== 'string') return undefined;
+      const payload = await this.find(id);
+      return payload?.userCode === userCode ? payload : undefined;
     }
 
     async consume(id: string): Promise<void> {

@@ -50,6 +50,29 @@ describe('oidc-provider storage adapter', () => {
     expect(await store.get('oidc:index:sessionUid', 'u2')).toBeUndefined();
   });
 
+  it('a stale uid index entry does not resolve: the session it points at must carry that uid', async () => {
+    const sessions = new Adapter('Session');
+    await sessions.upsert('s1', { uid: 'u1', accountId: 'acc' }, 600);
+    await sessions.upsert('s1', { uid: 'u2', accountId: 'acc' }, 600);
+    // The upsert does not read the previous record, so the old entry is still there; the lookup refuses it.
+    expect(await store.get('oidc:index:sessionUid', 'u1')).toBe('s1');
+    expect(await sessions.findByUid('u1')).toBeUndefined();
+    // An entry pointing at an id that now holds an unrelated session (or one written without an index).
+    await store.set('oidc:index:sessionUid', 'forged', 's1', 600);
+    expect(await sessions.findByUid('forged')).toBeUndefined();
+    expect(await sessions.findByUid('u2')).toMatchObject({ uid: 'u2', accountId: 'acc' });
+  });
+
+  it('a stale user code index entry does not resolve', async () => {
+    const devices = new Adapter('DeviceCode');
+    await devices.upsert('d1', { userCode: 'AAAA-AAAA', grantId: 'g9' }, 600);
+    await devices.upsert('d1', { userCode: 'BBBB-BBBB', grantId: 'g9' }, 600);
+    expect(await devices.findByUserCode('AAAA-AAAA')).toBeUndefined();
+    await store.set('oidc:index:userCode', 'CCCC-CCCC', 'd1', 600);
+    expect(await devices.findByUserCode('CCCC-CCCC')).toBeUndefined();
+    expect(await devices.findByUserCode('BBBB-BBBB')).toMatchObject({ userCode: 'BBBB-BBBB' });
+  });
+
   it('finds device codes by user code', async () => {
     const devices = new Adapter('DeviceCode');
     await devices.upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g9' }, 600);
