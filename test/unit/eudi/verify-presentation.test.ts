@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
-import { importJWK, SignJWT } from 'jose';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
 import { createStatusList, type StatusListService } from '../../../adapters/eudi/issuer/status-list.js';
@@ -208,6 +208,47 @@ describe('verifyPresentation', () => {
       sign: issuer.signer.sign,
     });
     await expect(verify(await present(withD))).rejects.toMatchObject({ code: 'ERR_EUDI_KB_SIGNATURE' });
+  });
+
+  it('holder key import: a cnf.jwk with misplaced coordinate bytes or a point off the curve is refused; extra members are fine', async () => {
+    const x = Buffer.from(holder.publicJwk.x!, 'base64url');
+    const y = Buffer.from(holder.publicJwk.y!, 'base64url');
+    const withCnf = async (jwk: JWK) =>
+      issuePidCredential(pidInput(issuer.signer, jwk, { uri: status.uri, idx: 2 })).then((r) => r.credential);
+    // Same 64 bytes as holder's point, split 31/33: must not be read as holder's key.
+    const shifted = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: x.subarray(0, 31).toString('base64url'),
+      y: Buffer.concat([x.subarray(31), y]).toString('base64url'),
+    };
+    await expect(verify(await present(await withCnf(shifted)))).rejects.toMatchObject({
+      code: 'ERR_EUDI_KB_SIGNATURE',
+    });
+    const offCurve = { ...holder.publicJwk, y: Buffer.alloc(32, 7).toString('base64url') };
+    await expect(verify(await present(await withCnf(offCurve)))).rejects.toMatchObject({
+      code: 'ERR_EUDI_KB_SIGNATURE',
+    });
+    // Another curve than the algorithm's.
+    const p384 = { ...holder.publicJwk, crv: 'P-384' };
+    await expect(verify(await present(await withCnf(p384)))).rejects.toMatchObject({
+      code: 'ERR_EUDI_KB_SIGNATURE',
+    });
+    // Members beyond kty/crv/x/y (kid, alg) take jose's importJWK: accepted as before.
+    const withKid = await signSdJwtVc({
+      claims: {
+        iss: ISSUER,
+        iat: now(),
+        exp: now() + 600,
+        vct: JP_PID_STYLE_VCT,
+        cnf: { jwk: { ...holder.publicJwk, kid: 'holder-1', alg: 'ES256' } },
+        given_name: 'Hanako',
+      },
+      sd: { given_name: true },
+      header: { alg: 'ES256', x5c: [...issuer.signer.x5c] },
+      sign: issuer.signer.sign,
+    });
+    await expect(verify(await present(withKid))).resolves.toMatchObject({ claims: { given_name: 'Hanako' } });
   });
 
   it('refuses a presentation made for another request (nonce) or verifier (aud)', async () => {
