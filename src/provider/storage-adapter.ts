@@ -109,18 +109,24 @@ export function createProviderAdapter(
       const ttl = typeof expiresIn === 'number' ? Math.max(1, expiresIn) : undefined;
       // No read of the previous record: an index entry it left behind (a changed uid or user code) is refused by
       // findByUid/findByUserCode, which check the record they reach, and expires on its own.
+      // The index entries and the record are written side by side, in one event-loop turn: the SQLite store
+      // commits them in one transaction (one COMMIT instead of one per write). Index entries are pointers
+      // checked on lookup. Should the grant-set write fail while the record's succeeds, upsert still rejects, so
+      // oidc-provider never hands out that token or code: a record no revokeByGrantId would find stays unknown.
+      const writes: Promise<unknown>[] = [];
       if (this.model === 'Session' && typeof payload.uid === 'string') {
-        await store.set(NS_SESSION_UID, payload.uid, id, ttl);
+        writes.push(store.set(NS_SESSION_UID, payload.uid, id, ttl));
       }
       if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string') {
-        await store.addToSet(NS_GRANT, payload.grantId, `${this.model}:${id}`, ttl);
+        writes.push(store.addToSet(NS_GRANT, payload.grantId, `${this.model}:${id}`, ttl));
       }
       if (typeof payload.userCode === 'string') {
-        await store.set(NS_USER_CODE, payload.userCode, id, ttl);
+        writes.push(store.set(NS_USER_CODE, payload.userCode, id, ttl));
       }
       // The store copies the value (JSON), so the payload object itself can be handed over.
       const stored: Stored = { payload, exp: ttl === undefined ? null : now() + ttl * 1000 };
-      await store.set(modelNamespace(this.model), id, stored, ttl);
+      writes.push(store.set(modelNamespace(this.model), id, stored, ttl));
+      await Promise.all(writes);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
