@@ -165,14 +165,18 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         return;
       }
       const accountId = accountIdFor(identity, deps.pepper);
-      await deps.vault.save(accountId, identity);
-      await deps.audit({
-        type: 'login.success',
-        account: accountId,
-        client: ref.clientId,
-        source,
-        interaction: ref.uid,
-      });
+      // Both before the login result is stored (the login cannot complete without its audit record); side by
+      // side, so the audit write does not wait for the seal and its commit.
+      await Promise.all([
+        deps.vault.save(accountId, identity),
+        deps.audit({
+          type: 'login.success',
+          account: accountId,
+          client: ref.clientId,
+          source,
+          interaction: ref.uid,
+        }),
+      ]);
       deps.onLogin?.({ source, outcome: 'success', durationSeconds: elapsed(ref.uid) });
       const login = {
         accountId,
@@ -381,15 +385,19 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     }
     for (const [indicator, scope] of Object.entries(resourceScopes(details)))
       grant.addResourceScope(indicator, scope);
-    const grantId = await grant.save();
     const attributes = refOf(req, details).requestedAttributes;
-    await deps.audit({
-      type: 'consent.granted',
-      account: accountId,
-      client: clientId,
-      interaction: details.uid,
-      attributes: [...attributes],
-    });
+    // The grant and the audit record are written in the same event-loop turn (one group commit), both before
+    // the interaction names the grant: consent never completes without its audit record.
+    const [grantId] = await Promise.all([
+      grant.save(),
+      deps.audit({
+        type: 'consent.granted',
+        account: accountId,
+        client: clientId,
+        interaction: details.uid,
+        attributes: [...attributes],
+      }),
+    ]);
     // A pending login sits in `result` (not `lastSubmission`, which is what oidc-provider merges with).
     const result = pendingLogin
       ? { ...details.lastSubmission, ...details.result, consent: { grantId } }
