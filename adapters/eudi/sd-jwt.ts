@@ -3,7 +3,7 @@
  * Status List encoding. Signatures are produced and checked by the callers (jose / node:crypto); this
  * module handles only what is SD-JWT specific (RFC 9901 disclosures, `_sd` digests, `sd_hash`).
  */
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { digest } from '@sd-jwt/crypto-nodejs';
 import { splitSdJwt, unpackSync } from '@sd-jwt/decode';
 import { getListFromStatusListJWT, StatusList } from '@sd-jwt/jwt-status-list';
@@ -100,9 +100,9 @@ export function splitPresentation(compact: string): SplitPresentation {
   return { jwt, disclosures, ...(kbJwt && { kbJwt }), withoutKb };
 }
 
-/** base64url(SHA-256(x)), the `_sd_alg` we accept and `sd_hash` (RFC 9901 §4.3.1); node:crypto, one call. */
+/** base64url(SHA-256(x)), the `_sd_alg` we accept and `sd_hash` (RFC 9901 §4.3.1); node:crypto's one-shot hash. */
 export function sha256b64u(data: string): string {
-  return createHash('sha256').update(data).digest('base64url');
+  return hash('sha256', data, 'base64url');
 }
 
 export type UnpackResult =
