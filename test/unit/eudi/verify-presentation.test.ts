@@ -364,3 +364,26 @@ describe('verifyPresentation', () => {
     });
   });
 });
+
+describe('trust list chain cache', () => {
+  it('serves a validated chain only for the exact same x5c and algorithm, and rechecks its validity period', async () => {
+    const list = createTrustList([
+      { name: 'kakehashi-test', anchors: [issuer.rootPem], vcts: [JP_PID_STYLE_VCT], loa: 'high' },
+    ]);
+    const x5c = [...issuer.signer.x5c];
+    await expect(list.resolve(x5c, 'ES256', now())).resolves.toMatchObject({ name: 'kakehashi-test' });
+    // Cached now. A rogue chain with the same subject and issuer names (another key, another root) is
+    // built and refused: the cache is keyed by the certificates' bytes, not by who they say they are.
+    const twin = await testIssuer();
+    await expect(list.resolve([...twin.signer.x5c], 'ES256', now())).rejects.toMatchObject({
+      code: 'ERR_EUDI_UNTRUSTED_ISSUER',
+    });
+    // The cached chain outside its certificates' validity: refused.
+    await expect(list.resolve(x5c, 'ES256', now() + 20 * 365 * 86_400)).rejects.toMatchObject({
+      code: 'ERR_EUDI_UNTRUSTED_ISSUER',
+    });
+    await expect(list.resolve(x5c, 'ES256', now() - 2 * 86_400)).rejects.toMatchObject({
+      code: 'ERR_EUDI_UNTRUSTED_ISSUER',
+    });
+  });
+});
