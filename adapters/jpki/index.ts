@@ -66,7 +66,13 @@ export const jpkiSource = defineSourceAdapter<JpkiOptions>({
       store: ctx.store,
       instanceId: ctx.instanceId,
     };
-    const router = createJpkiRouter({ ctx, verify, ...(playDemo ? { playDemo } : {}) });
+    const router = createJpkiRouter({
+      ctx,
+      verify,
+      statusHoldMs: options.statusPoll.holdMs,
+      statusRecheckMs: options.statusPoll.recheckMs,
+      ...(playDemo ? { playDemo } : {}),
+    });
 
     return {
       label: { ja: 'マイナンバーカード', en: 'My Number Card' },

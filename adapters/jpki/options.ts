@@ -36,6 +36,18 @@ export const jpkiOptionsSchema = z
     /** When the status service cannot be reached: refuse the login (default) or let it through, recorded in the identity. */
     onUnreachable: z.enum(['refuse', 'allow']).default('refuse'),
     challengeTtlSeconds: z.number().int().min(30).max(900).default(120),
+    /**
+     * The waiting page's long poll of `/status/:id?wait=1`: held up to `holdMs` while the login is pending
+     * (0 answers at once), woken when this node settles the login, re-reading the store every `recheckMs`
+     * for a login settled on another node.
+     */
+    statusPoll: z
+      .object({
+        holdMs: z.number().int().min(0).max(60_000).default(25_000),
+        recheckMs: z.number().int().min(50).max(60_000).default(2_000),
+      })
+      .strict()
+      .prefault({}),
     /** Upper bound for caching good OCSP answers and CRLs. */
     cacheMaxSeconds: z.number().int().min(0).max(86_400).default(3600),
     /** Platform-operator API for certificate linkage when revocation is not `platform` (which links too). */

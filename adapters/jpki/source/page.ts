@@ -1,7 +1,7 @@
 /**
  * The waiting page: QR code of the challenge URL for a phone, a same-device
- * link, the URL for the CLI card client, and a tiny poller that moves on when
- * the card has answered. Server-rendered, every value escaped.
+ * link, the URL for the CLI card client, and a tiny long poller that moves on
+ * when the card has answered. Server-rendered, every value escaped.
  */
 import QRCode from 'qrcode';
 import type { Locale } from '../../../src/core/adapter.js';
@@ -58,9 +58,11 @@ export async function renderWaitingPage(input: WaitingPageInput): Promise<string
   });
   const appLink = `kakehashi-jpki://login?challenge_uri=${encodeURIComponent(input.challengeUrl)}`;
   const expires = new Date(input.expiresAt * 1000).toISOString().replace('T', ' ').slice(0, 19);
-  const script = `(function(){var s=${scriptJson(input.statusUrl)},f=${scriptJson(input.finishUrl)},p=${scriptJson(input.demoPlayUrl ?? null)};
-function poll(){fetch(s,{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(j){if(j&&j.state&&j.state!=='pending'){location.href=f;}else{setTimeout(poll,1000);}}).catch(function(){setTimeout(poll,2000);});}
-setTimeout(poll,1000);var b=document.getElementById('jpki-demo');if(b&&p){b.addEventListener('click',function(){b.disabled=true;fetch(p,{method:'POST',credentials:'same-origin'}).catch(function(){b.disabled=false;});});}})();`;
+  // Long poll: the server holds `?wait=1` while the login is pending and answers as soon as it is not; an
+  // answer back in under a second (an older server, or one holding too many polls) waits out the second.
+  const script = `(function(){var s=${scriptJson(`${input.statusUrl}?wait=1`)},f=${scriptJson(input.finishUrl)},p=${scriptJson(input.demoPlayUrl ?? null)};
+function poll(){var t=Date.now();fetch(s,{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.json();}).then(function(j){if(j&&j.state&&j.state!=='pending'){location.href=f;}else{setTimeout(poll,Math.max(0,1000-(Date.now()-t)));}}).catch(function(){setTimeout(poll,2000);});}
+poll();var b=document.getElementById('jpki-demo');if(b&&p){b.addEventListener('click',function(){b.disabled=true;fetch(p,{method:'POST',credentials:'same-origin'}).catch(function(){b.disabled=false;});});}})();`;
   return page(
     input.locale,
     t.title,

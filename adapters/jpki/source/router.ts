@@ -2,7 +2,7 @@
  * Routes of the JPKI source (mounted at `/a/<instanceId>`):
  * - `GET  /challenge/:id`  the challenge document for the card client;
  * - `POST /response/:id`   certificates + signatures; consumes the challenge;
- * - `GET  /status/:id`     `{ state }` for the waiting browser;
+ * - `GET  /status/:id`     `{ state }` for the waiting browser; with `?wait=1` held while pending (long poll);
  * - `GET  /wait/:id`       the waiting page again (browser);
  * - `GET  /finish/:id`     hands the verified identity to the interaction (browser);
  * - `POST /demo/play/:id`  dev only: play a virtual card.
@@ -43,7 +43,14 @@ export interface JpkiRouterOptions {
   verify: JpkiVerifyDeps;
   /** Present when the demo card button is enabled (dev mode with `demo.cardsDir`). */
   playDemo?: (challengeUrl: string) => Promise<void>;
+  /** Long poll: how long `/status/:id?wait=1` holds a pending answer (default 25 s). */
+  statusHoldMs?: number;
+  /** Long poll: how often a held request re-reads the store, for outcomes settled on another node (default 2 s). */
+  statusRecheckMs?: number;
 }
+
+/** Held long polls at most, over all logins; beyond, `/status` answers at once as without `wait`. */
+const MAX_HELD_POLLS = 10_000;
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -60,8 +67,20 @@ export function sendJson(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): Router {
+export function createJpkiRouter({
+  ctx,
+  verify,
+  playDemo,
+  statusHoldMs = 25_000,
+  statusRecheckMs = 2_000,
+}: JpkiRouterOptions): Router {
   const router = express.Router();
+  /** Held long polls by challenge id: woken at once when this node settles the login. */
+  const held = new Map<string, Set<() => void>>();
+  let heldCount = 0;
+  const wake = (id: string): void => {
+    for (const w of held.get(id) ?? []) w();
+  };
   const urls = (id: string) => ({
     challengeUrl: `${ctx.baseUrl}/challenge/${id}`,
     responseUrl: `${ctx.baseUrl}/response/${id}`,
@@ -148,12 +167,14 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
         { state: 'done', ...settled, identity },
         OUTCOME_TTL_SECONDS,
       );
+      wake(id);
       return sendJson(res, 200, { status: 'ok' });
     }
     const refused = error ?? jpkiError('ERR_JPKI_CHALLENGE_FAILED');
     ctx.log.info({ code: refused.code, interaction: record.uid }, 'jpki login refused');
     const failed: LoginOutcome = { state: 'failed', ...settled, code: refused.code };
     await ctx.sealed.put(OUTCOME_NAMESPACE, id, failed, OUTCOME_TTL_SECONDS);
+    wake(id);
     await ctx.audit({
       type: 'login.refused',
       source: ctx.instanceId,
@@ -163,8 +184,70 @@ export function createJpkiRouter({ ctx, verify, playDemo }: JpkiRouterOptions): 
     sendError(res, refused);
   });
 
+  /**
+   * Long poll: resolves with the state once it is no longer pending, or `pending` after `statusHoldMs`.
+   * Woken at once by this node's POST /response; an outcome settled on another node (or the expiry) is
+   * seen by re-reading the store every `statusRecheckMs`, which costs a store read, not an HTTP request.
+   */
+  function waitForChange(id: string, res: Response): Promise<LoginStatus | undefined | 'gone'> {
+    return new Promise((resolve) => {
+      let recheck: NodeJS.Timeout | undefined;
+      let reading = false;
+      let again = false;
+      const settle = (status: LoginStatus | undefined | 'gone') => {
+        clearTimeout(hold);
+        clearTimeout(recheck);
+        res.off('close', gone);
+        const set = held.get(id);
+        if (set?.delete(check)) heldCount--;
+        if (set?.size === 0) held.delete(id);
+        resolve(status);
+      };
+      const check = () => {
+        if (reading) {
+          again = true;
+          return;
+        }
+        reading = true;
+        clearTimeout(recheck);
+        readStatus(id, 'pending').then(
+          (status) => {
+            reading = false;
+            if (status?.state !== 'pending') settle(status);
+            else if (again) {
+              again = false;
+              check();
+            } else recheck = setTimeout(check, statusRecheckMs);
+          },
+          () => settle(undefined),
+        );
+      };
+      const gone = () => settle('gone');
+      const hold = setTimeout(
+        () => readStatus(id, 'pending').then(settle, () => settle(undefined)),
+        statusHoldMs,
+      );
+      res.once('close', gone);
+      let set = held.get(id);
+      if (!set) {
+        set = new Set();
+        held.set(id, set);
+      }
+      set.add(check);
+      heldCount++;
+      recheck = setTimeout(check, statusRecheckMs);
+    });
+  }
+
   router.get('/status/:id', async (req, res) => {
-    const status = await readStatus(String(req.params.id), 'pending');
+    const id = String(req.params.id);
+    let status = await readStatus(id, 'pending');
+    const hold = req.query.wait !== undefined && statusHoldMs > 0 && heldCount < MAX_HELD_POLLS;
+    if (status?.state === 'pending' && hold) {
+      const changed = await waitForChange(id, res);
+      if (changed === 'gone') return;
+      status = changed;
+    }
     if (!status) return sendError(res, jpkiError('ERR_JPKI_CHALLENGE_UNKNOWN'));
     sendJson(res, 200, { state: status.state });
   });

@@ -286,3 +286,59 @@ describe('JPKI source over HTTP with the virtual card client', () => {
     expect(await state(prod, id)).toEqual({ state: 'pending' });
   });
 });
+
+describe('the waiting browser long-polls /status', () => {
+  const poll = async (h: Harness, id: string, init: RequestInit = {}) => {
+    const started = Date.now();
+    const res = await fetch(`${h.baseUrl}/status/${id}?wait=1`, init);
+    return { body: (await res.json()) as unknown, ms: Date.now() - started };
+  };
+
+  it('is answered as soon as the card has answered on this node', async () => {
+    // Neither the hold nor a store re-read ends the poll within the test's timeout: only the wake-up can.
+    const h = await startHarness(true, { statusPoll: { holdMs: 60_000, recheckMs: 60_000 } });
+    const ref = interaction();
+    const { url, id } = await begin(h, ref);
+    const held = poll(h, id);
+    await new Promise((r) => setTimeout(r, 50));
+    await respondToChallenge(url, new VirtualMyNumberCard(world.card), { authPin: world.card.authPin });
+    expect((await held).body).toEqual({ state: 'done' });
+  });
+
+  it('sees an outcome it was not woken for (another node, or the expiry) by re-reading the store', async () => {
+    const h = await startHarness(true, { statusPoll: { holdMs: 60_000, recheckMs: 50 } });
+    const ref = interaction();
+    const { id } = await begin(h, ref);
+    const held = poll(h, id);
+    await new Promise((r) => setTimeout(r, 20));
+    world.clock += 121_000;
+    expect((await held).body).toEqual({ state: 'failed' });
+  });
+
+  it('answers "pending" when the hold runs out, at once without ?wait, and at once when holding is off', async () => {
+    const h = await startHarness(true, { statusPoll: { holdMs: 300, recheckMs: 60_000 } });
+    const { id } = await begin(h, interaction());
+    const held = await poll(h, id);
+    expect(held.body).toEqual({ state: 'pending' });
+    expect(held.ms).toBeGreaterThanOrEqual(250);
+    expect(await state(h, id)).toEqual({ state: 'pending' });
+    const off = await startHarness(true, { statusPoll: { holdMs: 0 } });
+    const other = await begin(off, interaction());
+    expect((await poll(off, other.id)).body).toEqual({ state: 'pending' });
+  });
+
+  it('a poller that goes away is let go, and a later poll still gets the outcome', async () => {
+    const h = await startHarness(true, { statusPoll: { holdMs: 60_000, recheckMs: 60_000 } });
+    const ref = interaction();
+    const { url, id } = await begin(h, ref);
+    const abort = new AbortController();
+    const gone = poll(h, id, { signal: abort.signal }).catch((e: Error) => e.name);
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    expect(await gone).toBe('AbortError');
+    const held = poll(h, id);
+    await new Promise((r) => setTimeout(r, 50));
+    await respondToChallenge(url, new VirtualMyNumberCard(world.card), { authPin: world.card.authPin });
+    expect((await held).body).toEqual({ state: 'done' });
+  });
+});
