@@ -77,10 +77,13 @@ function fullFrame(keys: string[]): Frame {
 }
 
 /** A dishonest holder's tool: sign a KB-JWT over any `<jwt>~…~` with any key. */
-async function kbJwt(withoutKb: string, o: { key?: typeof holder; sdHash?: string; alg?: string } = {}) {
+async function kbJwt(
+  withoutKb: string,
+  o: { key?: typeof holder; sdHash?: string; alg?: string; typ?: string } = {},
+) {
   const sd_hash = o.sdHash ?? createHash('sha256').update(withoutKb).digest('base64url');
   return new SignJWT({ nonce: NONCE, aud: AUD, sd_hash })
-    .setProtectedHeader({ alg: o.alg ?? 'ES256', typ: 'kb+jwt' })
+    .setProtectedHeader({ alg: o.alg ?? 'ES256', typ: o.typ ?? 'kb+jwt' })
     .setIssuedAt(now())
     .sign(await importJWK((o.key ?? holder).privateJwk, 'ES256'));
 }
@@ -180,6 +183,9 @@ describe('verifyPresentation', () => {
     await expect(verify(bare)).rejects.toMatchObject({ code: 'ERR_EUDI_KB_MISSING' });
     await expect(verify(bare + (await kbJwt(bare, { key: other })))).rejects.toMatchObject({
       code: 'ERR_EUDI_KB_SIGNATURE',
+    });
+    await expect(verify(bare + (await kbJwt(bare, { typ: 'JWT' })))).rejects.toMatchObject({
+      code: 'ERR_EUDI_KB_INVALID',
     });
   });
 
