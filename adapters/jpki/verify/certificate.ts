@@ -8,7 +8,7 @@
  */
 import 'reflect-metadata';
 import { createHash, createPublicKey, type KeyObject, verify as nodeVerify } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnProp } from '@peculiar/asn1-schema';
 import {
   AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
@@ -25,7 +25,9 @@ import {
   id_ce_subjectKeyIdentifier,
   id_pe_authorityInfoAccess,
   KeyUsage,
+  Name,
   SubjectKeyIdentifier,
+  TBSCertificate,
 } from '@peculiar/asn1-x509';
 import { X509Certificate } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
@@ -52,14 +54,52 @@ const NODE_RSA_PKCS1_HASHES: Readonly<Record<string, string>> = {
 export const CERTIFICATE_PARSE_OPTIONS = { berOptions: { parseEmbedded: false } } as const;
 
 /**
+ * RFC 5280's TBSCertificate as @peculiar/asn1-x509 declares it, with the library's `raw` option on the
+ * issuer and subject Names: the parser then also keeps the exact DER of each (`issuerRaw`, `subjectRaw`,
+ * as it does `tbsCertificateRaw`), so name comparison and the OCSP CertID hash the bytes the certificate
+ * carries instead of re-encoding the decoded Name (which cost as much as a fifth of a card certificate's
+ * parse). Same fields, same decoding, same errors; asn1-schema copies the parent's schema for a subclass.
+ */
+class TBSCertificateWithRawNames extends TBSCertificate {
+  /** Set by the parser (a view of the input). */
+  issuerRaw?: Uint8Array;
+  subjectRaw?: Uint8Array;
+}
+AsnProp({ type: Name, raw: true })(TBSCertificateWithRawNames.prototype, 'issuer');
+AsnProp({ type: Name, raw: true })(TBSCertificateWithRawNames.prototype, 'subject');
+
+/** asn1-x509's Certificate whose tbsCertificate keeps its names' DER (see TBSCertificateWithRawNames). */
+class CertificateWithRawNames extends Certificate {
+  declare tbsCertificate: TBSCertificateWithRawNames;
+}
+AsnProp({ type: TBSCertificateWithRawNames, raw: true })(CertificateWithRawNames.prototype, 'tbsCertificate');
+
+/**
  * An X509Certificate that exposes its parsed ASN.1: a certificate parsed from card input, or one already
  * parsed as part of another structure (an OCSP response's responder certificate), which is then not
- * re-encoded and parsed again.
+ * re-encoded and parsed again. Card input is parsed once, as CertificateWithRawNames (an asn1-x509
+ * Certificate), and `rawData` is the input bytes themselves, as @peculiar/x509 keeps them for parsed input.
  */
 export class ParsedCertificate extends X509Certificate {
+  readonly #der?: ArrayBuffer;
+
   constructor(input: Uint8Array<ArrayBuffer> | Certificate) {
-    if (input instanceof Certificate) super(input, CERTIFICATE_PARSE_OPTIONS);
-    else super(input, CERTIFICATE_PARSE_OPTIONS);
+    if (input instanceof Certificate) {
+      super(input, CERTIFICATE_PARSE_OPTIONS);
+    } else {
+      super(
+        AsnConvert.parse(input, CertificateWithRawNames, CERTIFICATE_PARSE_OPTIONS),
+        CERTIFICATE_PARSE_OPTIONS,
+      );
+      this.#der =
+        input.byteOffset === 0 && input.byteLength === input.buffer.byteLength
+          ? input.buffer
+          : input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
+    }
+  }
+
+  override get rawData(): ArrayBuffer {
+    return this.#der ?? super.rawData;
   }
 
   get certificateAsn(): Certificate {
@@ -87,9 +127,13 @@ export class DecodedExtensionCache {
     this.#max = maxEntries;
   }
 
-  decode<T>(type: string, value: ArrayBuffer, decode: (value: ArrayBuffer) => T): T {
+  decode<T, V extends ArrayBuffer | Uint8Array>(type: string, value: V, decode: (value: V) => T): T {
     if (this.#max === 0 || value.byteLength > DecodedExtensionCache.MAX_VALUE_BYTES) return decode(value);
-    const key = `${type}:${Buffer.from(value).toString('base64')}`;
+    const bytes =
+      value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        : Buffer.from(value);
+    const key = `${type}:${bytes.toString('base64')}`;
     if (this.#entries.has(key)) {
       const hit = this.#entries.get(key) as T;
       this.#entries.delete(key);
@@ -112,6 +156,14 @@ export class DecodedExtensionCache {
 
 /** The process-wide cache used by factsOf (extension decodes are pure, so instances may share it). */
 export const sharedExtensionCache = new DecodedExtensionCache();
+
+/**
+ * Issuer DNs as @peculiar/x509 prints them (`X509Certificate.issuer`, which the pseudonymous subject
+ * hashes), keyed by the issuer Name's exact DER: the string is a pure function of those bytes, and every
+ * card of one CA carries the same ones, so a first-seen card does not pay for decoding and printing its
+ * issuer's Name again. A certificate with other issuer bytes is another entry. Bounded LRU of strings.
+ */
+export const sharedIssuerNameCache = new DecodedExtensionCache(64);
 
 export interface ExtensionRecord {
   readonly type: string;
@@ -251,12 +303,26 @@ export class CertificateFacts {
     );
   }
 
+  /** The issuer Name's DER: the bytes in the certificate when the parse kept them, else re-encoded. */
   get issuerDer(): Buffer {
-    return this.#once('issuer', () => Buffer.from(AsnConvert.serialize(this.asn.tbsCertificate.issuer)));
+    return this.#once('issuer', () => {
+      const tbs = this.asn.tbsCertificate as TBSCertificateWithRawNames;
+      return tbs.issuerRaw ? Buffer.from(tbs.issuerRaw) : Buffer.from(AsnConvert.serialize(tbs.issuer));
+    });
+  }
+
+  /** `X509Certificate.issuer` (RFC 4514 style), shared between certificates with the same issuer DER. */
+  get issuerName(): string {
+    return this.#once('issuerName', () =>
+      sharedIssuerNameCache.decode('issuer-name', this.issuerDer, () => this.#cert.issuer),
+    );
   }
 
   get subjectDer(): Buffer {
-    return this.#once('subject', () => Buffer.from(AsnConvert.serialize(this.asn.tbsCertificate.subject)));
+    return this.#once('subject', () => {
+      const tbs = this.asn.tbsCertificate as TBSCertificateWithRawNames;
+      return tbs.subjectRaw ? Buffer.from(tbs.subjectRaw) : Buffer.from(AsnConvert.serialize(tbs.subject));
+    });
   }
 
   get serialNumber(): Buffer {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from '@peculiar/x509';
 import type { AdapterStore } from '../../../src/core/adapter.js';
+import { factsOf } from './certificate.js';
 
 export interface IssuerSerial {
   /** Issuer DN as @peculiar/x509 prints it (RFC 4514 style). */
@@ -23,8 +24,9 @@ export interface LinkageService {
   linkedAuthSerial(signCert: X509Certificate): Promise<string | undefined>;
 }
 
+/** The issuer DN is `cert.issuer`, read through the issuer-name cache (keyed by the issuer's DER). */
 export function issuerSerialOf(cert: X509Certificate): IssuerSerial {
-  return { issuer: cert.issuer, serial: normaliseSerial(cert.serialNumber) };
+  return { issuer: factsOf(cert).issuerName, serial: normaliseSerial(cert.serialNumber) };
 }
 
 export function normaliseSerial(hex: string): string {

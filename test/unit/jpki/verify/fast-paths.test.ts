@@ -33,6 +33,7 @@ import {
   DecodedExtensionCache,
   factsOf,
   sharedExtensionCache,
+  sharedIssuerNameCache,
 } from '../../../../adapters/jpki/verify/certificate.js';
 import { CertificateCache } from '../../../../adapters/jpki/verify/certificate-cache.js';
 import { parseCertificateDer } from '../../../../adapters/jpki/verify/der.js';
@@ -89,6 +90,15 @@ describe('certificate parsing without speculative embedded decoding', () => {
         slow.serialNumber,
       ]);
       expect([fast.notBefore, fast.notAfter]).toEqual([slow.notBefore, slow.notAfter]);
+      // The names' DER is the bytes the parser kept, equal to a re-encode of the decoded Name (DER input).
+      expect(factsOf(fast).issuerDer.toString('hex')).toBe(
+        Buffer.from(AsnConvert.serialize(slowAsn.tbsCertificate.issuer)).toString('hex'),
+      );
+      expect(factsOf(fast).subjectDer.toString('hex')).toBe(
+        Buffer.from(AsnConvert.serialize(slowAsn.tbsCertificate.subject)).toString('hex'),
+      );
+      expect(Buffer.from(fast.rawData).equals(Buffer.from(cert.rawData))).toBe(true);
+      expect(factsOf(fast).issuerName).toBe(slow.issuer);
       const exts = (c: X509Certificate) =>
         c.extensions.map((e) => `${e.type}|${e.critical}|${Buffer.from(e.value).toString('hex')}`);
       expect(exts(fast)).toEqual(exts(slow));
@@ -96,6 +106,26 @@ describe('certificate parsing without speculative embedded decoding', () => {
       expect(factsOf(fast).nodeSignatureHash).toBe('sha256');
       expect(slow.signatureAlgorithm).toMatchObject({ name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } });
     }
+  });
+});
+
+describe('issuer name cache', () => {
+  it('is keyed by the issuer DER: certificates of other issuers get their own DN', async () => {
+    // Warm the cache with the authentication CA's DN, then ask for certificates of other issuers.
+    expect(factsOf(parseCertificateDer(der(card.auth.certificate))).issuerName).toBe(
+      card.auth.certificate.issuer,
+    );
+    const others = [
+      card.sign.certificate,
+      (await customCert(pki.signCa)).certificate,
+      ...pki.signCaGenerations.map((g) => g.certificate),
+    ];
+    for (const cert of others) {
+      expect(cert.issuer).not.toBe(card.auth.certificate.issuer);
+      expect(factsOf(parseCertificateDer(der(cert))).issuerName).toBe(cert.issuer);
+      expect(new CertificateFacts(new X509Certificate(cert.rawData)).issuerName).toBe(cert.issuer);
+    }
+    expect(sharedIssuerNameCache.size).toBeGreaterThanOrEqual(2);
   });
 });
 
