@@ -262,7 +262,9 @@ export function createStatusList(o: StatusListOptions): StatusListService {
     const until = o.now() + ttl * 1000;
     const out: StatusEntry[] = new Array(ids.length);
     let pending = ids.map((_, i) => i);
-    for (let moves = 0; moves < MAX_MOVES && pending.length > 0; moves++) {
+    // A batch larger than what one list takes (small lists) may need to move on more than once.
+    const maxMoves = MAX_MOVES + Math.ceil((2 * ids.length) / o.size);
+    for (let moves = 0; moves < maxMoves && pending.length > 0; moves++) {
       const n = await allocationList();
       let sealNow = false;
       for (let round = 0; round < TRIES_PER_LIST && pending.length > 0 && !sealNow; round++) {

@@ -300,6 +300,13 @@ describe('status lists', () => {
     expect(batch.some((e) => e.list === 2)).toBe(true);
     for (const e of batch) expect(e.uri).toBe(`${BASE}/${e.list}`);
     expect(await s.current()).toBe(2);
+    // A batch larger than a whole list moves on as often as it needs to.
+    const big = await s.allocateMany(
+      Array.from({ length: 60 }, (_, i) => `big-${i}`),
+      3600,
+    );
+    expect(unique([...first, ...batch, ...big])).toBe(true);
+    expect(new Set(big.map((e) => e.list)).size).toBeGreaterThanOrEqual(3);
   });
 
   it('an instance notices within a second that another sealed its list (the allocation list is re-read)', async () => {
