@@ -208,32 +208,7 @@ describe('status lists', () => {
   });
 
   it('allocates in one store round trip: the reservation and the pointer are written in the same turn', async () => {
-    const store = adapterStore();
-    const turns: string[][] = [];
-    let turn: string[] | undefined;
-    // Writes settle at the end of the event-loop turn, as with the SQLite store's group commit.
-    const settled = <T>(p: Promise<T>) => p.then((v) => new Promise<T>((r) => setImmediate(() => r(v))));
-    const counted: typeof store = {
-      ...store,
-      set: (k, v, ttl) => {
-        note(`set ${k}`);
-        return settled(store.set(k, v, ttl));
-      },
-      setIfAbsent: (k, v, ttl) => {
-        note(`setIfAbsent ${k}`);
-        return settled(store.setIfAbsent(k, v, ttl));
-      },
-    };
-    function note(w: string) {
-      if (!turn) {
-        turn = [];
-        turns.push(turn);
-        setImmediate(() => {
-          turn = undefined;
-        });
-      }
-      turn.push(w.replace(/:[^:]+$/, ':*'));
-    }
+    const { counted, turns } = turnRecordingStore(adapterStore());
     const s = list({ size: 1_048_576, store: counted });
     await s.allocate('first', 3600); // also writes status:live:1 once (then about hourly)
     await new Promise((r) => setImmediate(r));
@@ -243,35 +218,7 @@ describe('status lists', () => {
   });
 
   it('allocates a batch in one store round trip: every reservation and pointer in the same turn, distinct indices', async () => {
-    const store = adapterStore();
-    const turns: string[][] = [];
-    let turn: string[] | undefined;
-    const settled = <T>(p: Promise<T>) => p.then((v) => new Promise<T>((r) => setImmediate(() => r(v))));
-    const note = (w: string) => {
-      if (!turn) {
-        turn = [];
-        turns.push(turn);
-        setImmediate(() => {
-          turn = undefined;
-        });
-      }
-      turn.push(w.replace(/:[^:]+$/, ':*'));
-    };
-    const counted: typeof store = {
-      ...store,
-      get: (k) => {
-        note(`get ${k}`);
-        return store.get(k);
-      },
-      set: (k, v, ttl) => {
-        note(`set ${k}`);
-        return settled(store.set(k, v, ttl));
-      },
-      setIfAbsent: (k, v, ttl) => {
-        note(`setIfAbsent ${k}`);
-        return settled(store.setIfAbsent(k, v, ttl));
-      },
-    };
+    const { counted, turns } = turnRecordingStore(adapterStore());
     const s = list({ size: 1_048_576, store: counted });
     await s.allocate('first', 3600);
     await new Promise((r) => setImmediate(r));
@@ -380,3 +327,39 @@ describe('status lists', () => {
     expect(unpackStatusBits(packStatusBits(new Uint8Array(2)), 64).length).toBe(8);
   });
 });
+
+/**
+ * A store that records its operations grouped by event-loop turn (keys with their last segment as `*`);
+ * writes settle at the end of the turn, as with the SQLite store's group commit.
+ */
+function turnRecordingStore(store: ReturnType<typeof adapterStore>) {
+  const turns: string[][] = [];
+  let turn: string[] | undefined;
+  const settled = <T>(p: Promise<T>) => p.then((v) => new Promise<T>((r) => setImmediate(() => r(v))));
+  const note = (w: string) => {
+    if (!turn) {
+      turn = [];
+      turns.push(turn);
+      setImmediate(() => {
+        turn = undefined;
+      });
+    }
+    turn.push(w.replace(/:[^:]+$/, ':*'));
+  };
+  const counted: typeof store = {
+    ...store,
+    get: (k) => {
+      note(`get ${k}`);
+      return store.get(k);
+    },
+    set: (k, v, ttl) => {
+      note(`set ${k}`);
+      return settled(store.set(k, v, ttl));
+    },
+    setIfAbsent: (k, v, ttl) => {
+      note(`setIfAbsent ${k}`);
+      return settled(store.setIfAbsent(k, v, ttl));
+    },
+  };
+  return { counted, turns };
+}
