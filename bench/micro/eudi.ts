@@ -37,11 +37,16 @@ import { createTrustList } from '../../adapters/eudi/verifier/trust-list.js';
 import { verifyPresentation } from '../../adapters/eudi/verifier/verify-presentation.js';
 import { createGateway } from '../../src/app.js';
 import { loadConfigObject } from '../../src/config/load-config.js';
-import type { AdapterContext } from '../../src/core/adapter.js';
 import { TestBrowser } from '../../test/helpers/browser.js';
 import { freePort } from '../../test/helpers/gateway.js';
 import { TestWallet } from '../../test/integration/eudi/wallet.js';
-import { adapterStore, jpkiIdentity, keyPair, testIssuer } from '../../test/unit/eudi/fixtures.js';
+import {
+  adapterStore,
+  issuerContext,
+  jpkiIdentity,
+  keyPair,
+  testIssuer,
+} from '../../test/unit/eudi/fixtures.js';
 import { threadCpuMs } from '../thread-cpu.js';
 import type { HttpIssueInput, HttpIssueResult } from './eudi-http-worker.js';
 
@@ -175,33 +180,6 @@ async function presentations(f: Fixture, withStatus = true): Promise<string[]> {
     );
   }
   return out;
-}
-
-function benchContext(): AdapterContext {
-  const identity = jpkiIdentity();
-  const keys = new Map<string, Promise<{ privateJwk: JWK; publicJwk: JWK }>>();
-  return {
-    instanceId: 'eudi',
-    baseUrl: `${ISSUER}/a/eudi`,
-    issuer: ISSUER,
-    devMode: true,
-    log: pino({ level: 'silent' }),
-    now: Date.now,
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    fetch,
-    store: adapterStore(),
-    sealed: undefined as never,
-    keys: {
-      keyPair: (purpose) => {
-        const k = keys.get(purpose) ?? keyPair();
-        keys.set(purpose, k);
-        return k;
-      },
-    },
-    interactions: undefined as never,
-    audit: async () => {},
-    accounts: { load: async () => identity },
-  };
 }
 
 /** Credentials/s through the gateway's nonce and credential endpoints (see the module comment). */
@@ -411,7 +389,7 @@ export const eudiGroup = {
         'raw-issue',
       );
     if (want('service-issue')) {
-      const service = await createCredentialService(benchContext(), {
+      const service = await createCredentialService(issuerContext(), {
         vct: JP_PID_STYLE_VCT,
         issuingAuthority: 'Kakehashi bench issuer',
         issuingCountry: 'JP',

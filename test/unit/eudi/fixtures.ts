@@ -1,5 +1,6 @@
 /** Shared fixtures for the EUDI tests: a JPKI-style identity, an issuer with its test chain, holder keys. */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import pino from 'pino';
 import type { IssuePidInput } from '../../../adapters/eudi/issuer/issue-credential.js';
 import {
   createIssuerSigner,
@@ -7,7 +8,8 @@ import {
   type IssuerSigner,
 } from '../../../adapters/eudi/issuer/issuer-key.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import type { AdapterStore } from '../../../src/core/adapter.js';
+import type { AdapterContext, AdapterStore } from '../../../src/core/adapter.js';
+import type { AuditEventInput } from '../../../src/core/audit-event.js';
 import { type CanonicalIdentity, parseCanonicalIdentity } from '../../../src/core/identity.js';
 import { memoryAdapterStore } from '../../helpers/adapter-store.js';
 
@@ -75,6 +77,42 @@ export async function testIssuer(name = 'Kakehashi PID-style issuer'): Promise<T
 
 /** An AdapterStore over the real in-memory Store (same contract as SQLite/Redis). */
 export const adapterStore = (now?: () => number): AdapterStore => memoryAdapterStore('a:eudi', now);
+
+/**
+ * The AdapterContext a credential service needs, on an in-memory store: one key pair per purpose, the JPKI
+ * test identity for any account (or what `load` returns), audit events handed to `audit` (dropped by default).
+ */
+export function issuerContext(
+  o: {
+    load?: (accountId: string) => Promise<CanonicalIdentity | undefined>;
+    audit?: (e: AuditEventInput) => Promise<void>;
+  } = {},
+): AdapterContext {
+  const identity = jpkiIdentity();
+  const keys = new Map<string, ReturnType<typeof keyPair>>();
+  return {
+    instanceId: 'eudi',
+    baseUrl: `${ISSUER}/a/eudi`,
+    issuer: ISSUER,
+    devMode: true,
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    fetch,
+    store: adapterStore(),
+    sealed: undefined as never,
+    keys: {
+      keyPair: (purpose) => {
+        const k = keys.get(purpose) ?? keyPair();
+        keys.set(purpose, k);
+        return k;
+      },
+    },
+    interactions: undefined as never,
+    audit: o.audit ?? (async () => {}),
+    accounts: { load: o.load ?? (async () => identity) },
+  };
+}
 
 /** The input of issuePidCredential for the JPKI test identity: our test issuer, one day of validity. */
 export function pidInput(

@@ -3,18 +3,17 @@ import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { decodeJwt, decodeProtectedHeader, importJWK, importX509, jwtVerify, SignJWT } from 'jose';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialService } from '../../../adapters/eudi/issuer/credential-service.js';
 import { issuePidCredential } from '../../../adapters/eudi/issuer/issue-credential.js';
 import { verifyKeyProof } from '../../../adapters/eudi/issuer/key-proof.js';
 import { createStatusList } from '../../../adapters/eudi/issuer/status-list.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
-import type { AdapterContext } from '../../../src/core/adapter.js';
 import type { AuditEventInput } from '../../../src/core/audit-event.js';
 import {
   adapterStore,
   ISSUER,
+  issuerContext,
   jpkiIdentity,
   keyPair,
   pidInput,
@@ -251,36 +250,15 @@ async function service() {
   const identity = jpkiIdentity();
   const events: AuditEventInput[] = [];
   let loads = 0;
-  const keys = new Map<string, ReturnType<typeof keyPair>>();
-  const ctx = {
-    instanceId: 'eudi',
-    baseUrl: `${ISSUER}/a/eudi`,
-    issuer: ISSUER,
-    devMode: true,
-    log: pino({ level: 'silent' }),
-    now: Date.now,
-    randomBytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)),
-    fetch,
-    store: adapterStore(),
-    sealed: undefined as never,
-    keys: {
-      keyPair: (purpose: string) => {
-        const k = keys.get(purpose) ?? keyPair();
-        keys.set(purpose, k);
-        return k;
-      },
-    },
-    interactions: undefined as never,
-    audit: async (e: AuditEventInput) => {
+  const ctx = issuerContext({
+    audit: async (e) => {
       events.push(e);
     },
-    accounts: {
-      load: async (id: string) => {
-        loads++;
-        return id === 'acc' ? identity : undefined;
-      },
+    load: async (id) => {
+      loads++;
+      return id === 'acc' ? identity : undefined;
     },
-  } satisfies AdapterContext;
+  });
   const svc = await createCredentialService(ctx, {
     vct: JP_PID_STYLE_VCT,
     issuingAuthority: 'Kakehashi TEST',
