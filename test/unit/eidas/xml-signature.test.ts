@@ -149,14 +149,7 @@ describe.each(backends)('verifyElementSignature with the %s backend', (backend) 
   });
 
   it('moved: the signed Response wrapped inside an evil Response that carries its signature', () => {
-    const legit = sign(doc());
-    const sig = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(legit)?.[0] ?? '';
-    const evil = doc('Mallory')
-      .replace('ID="_r1"', 'ID="_evil"')
-      .replace(
-        '</saml:Issuer>',
-        `</saml:Issuer>${sig}<samlp:Extensions>${legit.replace(sig, '')}</samlp:Extensions>`,
-      );
+    const evil = wrappedSignature();
     expect(codeOf(() => verifyElementSignature(evil, RESPONSE, [idp.certPem]))).toBe(
       'ERR_SAML_SIGNATURE_REFERENCE',
     );
@@ -204,6 +197,21 @@ describe.each(backends)('verifyElementSignature with the %s backend', (backend) 
   });
 });
 
+/**
+ * Signature wrapping: an evil Response (ID _evil) carries the legit Response's signature, with the signed
+ * Response itself tucked into its Extensions.
+ */
+function wrappedSignature(): string {
+  const legit = sign(doc());
+  const sig = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(legit)?.[0] ?? '';
+  return doc('Mallory')
+    .replace('ID="_r1"', 'ID="_evil"')
+    .replace(
+      '</saml:Issuer>',
+      `</saml:Issuer>${sig}<samlp:Extensions>${legit.replace(sig, '')}</samlp:Extensions>`,
+    );
+}
+
 describe.runIf(nativeXmlsec)('the libxmlsec1 binding on its own (no TypeScript pre-checks)', () => {
   const v = (xml: string, path = RESPONSE, cert?: string) =>
     nativeXmlsec?.verifyEnveloped(Buffer.from(xml), path, cert ?? idp.certPem) ?? null;
@@ -224,14 +232,7 @@ describe.runIf(nativeXmlsec)('the libxmlsec1 binding on its own (no TypeScript p
     expect(v(sign(doc()).replace('>Alice<', '>Mallory<'))).toBeNull();
     expect(v(sign(doc(), { xpaths: [ROOT, ROOT_ASSERTION], at: ROOT }))).toBeNull();
     expect(v(sign(doc(), { xpaths: [ROOT_ASSERTION], at: ROOT }))).toBeNull();
-    const legit = sign(doc());
-    const sig = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(legit)?.[0] ?? '';
-    const evil = doc('Mallory')
-      .replace('ID="_r1"', 'ID="_evil"')
-      .replace(
-        '</saml:Issuer>',
-        `</saml:Issuer>${sig}<samlp:Extensions>${legit.replace(sig, '')}</samlp:Extensions>`,
-      );
+    const evil = wrappedSignature();
     expect(v(evil)).toBeNull(); // only _evil is registered as an ID, so #_r1 resolves to nothing
   });
 
