@@ -30,6 +30,7 @@ import { createMetrics } from './http/metrics.js';
 import { errorHandler, securityHeaders } from './http/middleware.js';
 import { createInteractionHub } from './interaction/hub.js';
 import { type KeyStore, loadKeyStore } from './keys/key-store.js';
+import { deriveCsrfKey } from './keys/secrets.js';
 import { createHubGrants, createProvider } from './provider/create-provider.js';
 import { createRedisStore } from './storage/redis-store.js';
 import { createSealedStore } from './storage/sealed-store.js';
@@ -261,7 +262,8 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   );
 
   const sources = new Map<string, SourceInstance>();
-  const csrfKey = randomBytes(32);
+  const csrfKeys = keys.cookieKeys().map(deriveCsrfKey);
+  const providerCallback = provider.callback();
   const hub = createInteractionHub({
     provider,
     sources,
@@ -269,7 +271,7 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     clientOwner,
     vault,
     pepper: keys.pepper(),
-    csrfKey,
+    csrfKeys,
     defaultLocale: config.ui.defaultLocale,
     autoSelectSingleSource: config.ui.autoSelectSingleSource,
     bodyLimit: config.limits.bodyBytes,
@@ -277,6 +279,12 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
     audit,
     now,
     onLogin: ({ source, outcome, durationSeconds }) => metrics.recordLogin(source, outcome, durationSeconds),
+    // The consent form's POST to /auth/<uid>, decision stored: oidc-provider's resume route is GET only, and the
+    // request body (already read) means nothing to it.
+    resume: (req, res) => {
+      req.method = 'GET';
+      providerCallback(req, res);
+    },
   });
   hubControl = hub.control;
 
@@ -293,10 +301,10 @@ export async function createGateway(checked: CheckedConfig, deps: GatewayDeps = 
   // oidc-provider's own endpoints go straight to it: no express route or router of ours serves these paths, so
   // the layers below (health, metrics, the interaction hub, adapter routers, PAR's 405) would only be matched
   // and skipped on every authorization, token and userinfo request.
-  const providerCallback = provider.callback();
   app.use((req, res, next) => {
     const route = directProviderRoute(req.path);
-    if (route === undefined) {
+    // A POST to /auth/<uid> is the consent form (the hub's route); oidc-provider serves only GET there.
+    if (route === undefined || (route === '/auth' && req.method === 'POST' && req.path !== '/auth')) {
       next();
       return;
     }

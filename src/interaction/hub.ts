@@ -40,7 +40,8 @@ export interface InteractionHubDeps {
   clientOwner?: ReadonlyMap<string, TargetInstance>;
   vault: IdentityVault;
   pepper: Uint8Array;
-  csrfKey: Uint8Array;
+  /** CSRF keys (see csrf.ts): the first signs, all verify. */
+  csrfKeys: readonly Uint8Array[];
   defaultLocale: Locale;
   /** Skip the source picker when exactly one source can meet the request. */
   autoSelectSingleSource?: boolean;
@@ -49,6 +50,11 @@ export interface InteractionHubDeps {
   audit: (e: AuditEventInput) => Promise<void>;
   onLogin?: (o: LoginOutcome) => void;
   now: () => number;
+  /**
+   * Hands a request for `/auth/<uid>` to oidc-provider's resume endpoint (a GET route) after the consent
+   * decision is stored in the interaction.
+   */
+  resume: (req: Request, res: Response) => void;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -258,8 +264,9 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       .send(
         renderConsentPage(ref.locale, {
           uid: details.uid,
+          action: new URL(details.returnTo).pathname,
           clientName: clientName(ref.clientId),
-          csrf: csrfToken(deps.csrfKey, details.uid),
+          csrf: csrfToken(deps.csrfKeys, details.uid),
           attributes: [
             ...new Set([
               ...ref.requestedAttributes,
@@ -299,7 +306,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         return;
       }
       const sources = eligible.map(([name, s]) => ({ name, label: s.label, description: s.description }));
-      const csrf = csrfToken(deps.csrfKey, details.uid);
+      const csrf = csrfToken(deps.csrfKeys, details.uid);
       res.type('html').send(
         renderLoginPage(ref.locale, {
           uid: details.uid,
@@ -342,9 +349,34 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     await source.begin(ref, req, res);
   });
 
-  router.post('/interaction/:uid/consent', form, async (req, res) => {
+  // The consent form posts to the resume URL (`returnTo`, `/auth/<uid>`), the path oidc-provider scoped its resume
+  // cookie to, so the browser sends that cookie with its decision. The decision is stored in the interaction and the
+  // same request goes on to oidc-provider's resume endpoint, which makes all of its own checks (resume cookie,
+  // interaction, session) and answers with the redirect to the relying party: one request fewer than a 303 from
+  // here to the resume URL, and no cookie the browser did not send.
+  router.post('/auth/:uid', form, async (req, res) => {
     const details = await detailsOf(req, res);
+    if (details.uid !== req.params.uid) {
+      // The interaction cookie names another login (a second tab started one): do not consent to either.
+      throw new GatewayError('ERR_INTERACTION_MISMATCH', 'this page belongs to another login; start again', {
+        oauth: 'invalid_request',
+        status: 400,
+        redirectable: false,
+      });
+    }
     assertForm(req, details.uid);
+    // oidc-provider checks the resume cookie again at the resume; this check keeps a decision without it (cookies
+    // blocked or expired) from writing a grant and an audit record for a login that cannot finish.
+    const resumeId = provider
+      .createContext(req, res)
+      .cookies.get(provider.cookieName('resume'), { signed: true });
+    if (resumeId !== details.uid) {
+      throw new GatewayError('ERR_INTERACTION_EXPIRED', 'the login session has expired or does not exist', {
+        oauth: 'invalid_request',
+        status: 400,
+        redirectable: false,
+      });
+    }
     const clientId = String(details.params.client_id ?? '');
     // Either oidc-provider asked for consent, or the login just finished here and its result waits in the interaction.
     const pendingLogin = details.prompt.name === 'login' ? pendingLoginAccount(details) : undefined;
@@ -362,12 +394,13 @@ export function createInteractionHub(deps: InteractionHubDeps): {
         client: clientId,
         interaction: details.uid,
       });
-      await finishInteraction(
+      await saveResult(
         req,
         res,
         { error: 'access_denied', error_description: 'the user did not consent' },
         { mergeWithLastSubmission: true },
       );
+      deps.resume(req, res);
       return;
     }
     const grant = details.grantId
@@ -402,7 +435,8 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     const result = pendingLogin
       ? { ...details.lastSubmission, ...details.result, consent: { grantId } }
       : { consent: { grantId } };
-    await finishInteraction(req, res, result, { mergeWithLastSubmission: !pendingLogin });
+    await saveResult(req, res, result, { mergeWithLastSubmission: !pendingLogin });
+    deps.resume(req, res);
   });
 
   router.post('/interaction/:uid/abort', form, async (req, res) => {
@@ -423,7 +457,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   });
 
   function assertForm(req: Request, uid: string) {
-    if (!checkCsrf(deps.csrfKey, uid, req.body?.csrf)) {
+    if (!checkCsrf(deps.csrfKeys, uid, req.body?.csrf)) {
       throw new GatewayError('ERR_CSRF', 'the form has expired or was not sent from this page', {
         oauth: 'invalid_request',
         status: 403,
@@ -433,29 +467,32 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   }
 
   // Errors on interaction routes: an interaction that no longer exists, a bad form, a source failure.
-  router.use('/interaction', (err: unknown, req: Request, res: Response, next: express.NextFunction) => {
-    const notFound = (err as { name?: string })?.name === 'SessionNotFound';
-    // Body-parser and URI errors (413, 415, 400) keep their status: the app's error handler maps them.
-    if (!notFound && !isGatewayError(err)) return next(err);
-    const e = toGatewayError(err, 'ERR_INTERACTION');
-    if (e.status >= 500 && !notFound)
-      deps.log.error(
-        { err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } },
-        'interaction error',
-      );
-    const locale = negotiateLocale(undefined, req.get('accept-language'), deps.defaultLocale);
-    res
-      .status(notFound ? 400 : e.status)
-      .type('html')
-      .send(
-        renderErrorPage(
-          locale,
-          notFound
-            ? { error: 'invalid_request', description: 'the login session has expired or does not exist' }
-            : { error: e.oauth, description: e.message },
-        ),
-      );
-  });
+  router.use(
+    ['/interaction', '/auth'],
+    (err: unknown, req: Request, res: Response, next: express.NextFunction) => {
+      const notFound = (err as { name?: string })?.name === 'SessionNotFound';
+      // Body-parser and URI errors (413, 415, 400) keep their status: the app's error handler maps them.
+      if (!notFound && !isGatewayError(err)) return next(err);
+      const e = toGatewayError(err, 'ERR_INTERACTION');
+      if (e.status >= 500 && !notFound)
+        deps.log.error(
+          { err: { code: e.code, cause: String((e.cause as Error)?.name ?? '') } },
+          'interaction error',
+        );
+      const locale = negotiateLocale(undefined, req.get('accept-language'), deps.defaultLocale);
+      res
+        .status(notFound ? 400 : e.status)
+        .type('html')
+        .send(
+          renderErrorPage(
+            locale,
+            notFound
+              ? { error: 'invalid_request', description: 'the login session has expired or does not exist' }
+              : { error: e.oauth, description: e.message },
+          ),
+        );
+    },
+  );
 
   return { router, control };
 }

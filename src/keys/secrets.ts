@@ -76,3 +76,11 @@ export function parsePepper(text: string): Uint8Array {
 export function deriveFromSealKey(seal: SealKey, label: 'cookie' | 'pepper'): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', seal.key, new Uint8Array(0), `kakehashi ${label} v1`, 32));
 }
+
+/**
+ * The interaction forms' CSRF key for one cookie key (HKDF-SHA256 with its own label): every instance that shares
+ * the cookie keys accepts a form another instance rendered, and rotating the cookie keys rotates it too.
+ */
+export function deriveCsrfKey(cookieKey: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', cookieKey, new Uint8Array(0), 'kakehashi csrf v1', 32));
+}

@@ -347,7 +347,7 @@ describe('oidcc-claims-essential', () => {
       userinfo: { name: { essential: true } },
     };
     const l = await login(c, { claims: JSON.stringify(claims) });
-    const consent = l.pages.find((p) => p.body.includes('/consent'));
+    const consent = l.pages.find((p) => p.body.includes('id="consent"'));
     expect(consent).toBeDefined();
     const tokens = await exchange(c, l);
     const id = claimsOf(tokens.id_token ?? '');

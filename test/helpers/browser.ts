@@ -42,6 +42,12 @@ export class TestBrowser {
     }
   }
 
+  /** Drop a cookie (and its signature cookie) from every path of every host, as a user clearing it would. */
+  forget(name: string): void {
+    for (const jar of this.cookies.values())
+      for (const [id, c] of jar) if (c.name === name || c.name === `${name}.sig`) jar.delete(id);
+  }
+
   /** One request, no redirect following. */
   async request(
     url: string,
@@ -79,24 +85,28 @@ export class TestBrowser {
     throw new Error('too many redirects');
   }
 
-  /** Submit the form whose action contains `actionPart`, with optional extra fields (e.g. the clicked button). */
+  /** Submit the form whose action contains `actionPart` (or, for `#id`, the form with that id), with optional extra fields (e.g. the clicked button). */
   async submit(
     page: Page,
     actionPart: string,
     extra: Record<string, string> = {},
     stopAt?: (url: string) => boolean,
   ): Promise<Page> {
-    const forms = [...page.body.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
-    const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
-    if (!form)
-      throw new Error(
-        `no form with action containing ${actionPart} on ${page.url}:\n${page.body.slice(0, 2000)}`,
-      );
+    // '#name' picks the form with that id; anything else, the first form whose action contains it.
+    const forms = [...page.body.matchAll(/<form([^>]*)>([\s\S]*?)<\/form>/g)].map((f) => ({
+      id: /\sid="([^"]*)"/.exec(` ${f[1]}`)?.[1],
+      action: decode(/\saction="([^"]*)"/.exec(` ${f[1]}`)?.[1] ?? ''),
+      inner: f[2] ?? '',
+    }));
+    const form = forms.find((f) =>
+      actionPart.startsWith('#') ? f.id === actionPart.slice(1) : f.action.includes(actionPart),
+    );
+    if (!form) throw new Error(`no form matching ${actionPart} on ${page.url}:\n${page.body.slice(0, 2000)}`);
     const fields = new URLSearchParams();
-    for (const m of (form[2] ?? '').matchAll(/<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g))
+    for (const m of form.inner.matchAll(/<input[^>]*name="([^"]*)"[^>]*value="([^"]*)"/g))
       fields.set(decode(m[1]!), decode(m[2]!));
     for (const [k, v] of Object.entries(extra)) fields.set(k, v);
-    const action = new URL(decode(form[1]!), page.url).href;
+    const action = new URL(form.action, page.url).href;
     return this.follow(await this.request(action, { method: 'POST', body: fields }), stopAt);
   }
 }

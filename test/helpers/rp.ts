@@ -49,8 +49,8 @@ export async function browserLogin(
       page = await browser.submit(page, `/source/${opts.source ?? 'demo'}`, {}, atRp);
     else if (page.body.includes('id="demo-login"'))
       page = await browser.submit(page, '/a/demo/login', {}, atRp);
-    else if (page.body.includes('/consent'))
-      page = await browser.submit(page, '/consent', { decision: opts.consent ?? 'approve' }, atRp);
+    else if (page.body.includes('id="consent"'))
+      page = await browser.submit(page, '#consent', { decision: opts.consent ?? 'approve' }, atRp);
     else throw new Error(`unexpected page ${page.url} (${page.status}):\n${page.body.slice(0, 1500)}`);
     pages.push(page);
   }

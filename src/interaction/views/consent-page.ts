@@ -6,6 +6,8 @@ import { html, page } from './html.js';
 
 export interface ConsentPageModel {
   uid: string;
+  /** Where the form posts: the interaction's resume URL path (`/auth/<uid>`). */
+  action: string;
   clientName: string;
   csrf: string;
   /** Attribute names (never values) that will be released. */
@@ -24,7 +26,7 @@ export function renderConsentPage(locale: Locale, m: ConsentPageModel): string {
 <p>${t(locale, 'consentLead', { client: m.clientName })}</p>
 ${items.length ? html`<ul class="attributes">${items}</ul>` : html`<p>${t(locale, 'consentNone')}</p>`}
 <p class="muted">${t(locale, 'loaLabel')}: ${m.loa}</p>
-<form method="post" action="/interaction/${m.uid}/consent"><input type="hidden" name="csrf" value="${m.csrf}">
+<form id="consent" method="post" action="${m.action}"><input type="hidden" name="csrf" value="${m.csrf}">
 <button class="primary" type="submit" name="decision" value="approve">${t(locale, 'approve')}</button>
 <button type="submit" name="decision" value="deny">${t(locale, 'deny')}</button></form>`;
   return page(locale, t(locale, 'consentTitle'), body, {

@@ -140,7 +140,7 @@ describe('oversized bodies', () => {
     );
     const uid = /^\/interaction\/([\w-]+)$/.exec(new URL(login.url).pathname)?.[1];
     expect(uid).toBeDefined();
-    const r = await browser.request(`${gw.issuer}/interaction/${uid}/consent`, {
+    const r = await browser.request(`${gw.issuer}/auth/${uid}`, {
       method: 'POST',
       body: `csrf=x&decision=approve&junk=${'x'.repeat(TWO_MB)}`,
       headers: { ...form, accept: 'text/html' },
@@ -191,20 +191,21 @@ describe('unknown interactions', () => {
     expect(r.body).toContain('the login session has expired or does not exist');
   });
 
-  it.each(['consent', 'source/demo', 'abort'])(
-    'garbage POST to /interaction/<nonexistent>/%s: 400',
-    async (p) => {
-      const r = await send(`/interaction/nonexistent-uid/${p}`, {
-        method: 'POST',
-        body: 'csrf=%00%ff&decision=<script>&&&==',
-        headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' },
-      });
-      expect(r.status).toBe(400);
-      expect(r.type).toMatch(/^text\/html/);
-      expect(r.body).toContain('<code>invalid_request</code>');
-      expect(r.body).not.toContain('<script>');
-    },
-  );
+  it.each([
+    '/auth/nonexistent-uid',
+    '/interaction/nonexistent-uid/source/demo',
+    '/interaction/nonexistent-uid/abort',
+  ])('garbage POST to %s: 400', async (p) => {
+    const r = await send(p, {
+      method: 'POST',
+      body: 'csrf=%00%ff&decision=<script>&&&==',
+      headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(r.status).toBe(400);
+    expect(r.type).toMatch(/^text\/html/);
+    expect(r.body).toContain('<code>invalid_request</code>');
+    expect(r.body).not.toContain('<script>');
+  });
 
   it('a malformed %-escape in the uid: 400, not 500', async () => {
     const r = await send('/interaction/%E0%A4%A', { headers: html });

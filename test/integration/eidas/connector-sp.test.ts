@@ -129,7 +129,7 @@ describe('eIDAS connector SP end to end', () => {
     expect(finishUrl).toMatch(/\/a\/eu\/finish\/[A-Za-z0-9_-]{43}$/);
     const atRp = (u: string) => u.startsWith(REDIRECT);
     let page = await browser.follow(finishUrl, atRp);
-    if (!atRp(page.url)) page = await browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+    if (!atRp(page.url)) page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
     expect(page.url.startsWith(REDIRECT), page.body.slice(0, 800)).toBe(true);
 
     const tokens = await oidc.authorizationCodeGrant(c, new URL(page.url), {

@@ -41,8 +41,8 @@ export async function samlLogin(
     if (done) return done;
     if (page.body.includes('/source/')) page = await browser.submit(page, '/source/demo');
     else if (page.body.includes('id="demo-login"')) page = await browser.submit(page, '/a/demo/login');
-    else if (page.body.includes('/consent'))
-      page = await browser.submit(page, '/consent', { decision: opts.consent ?? 'approve' });
+    else if (page.body.includes('id="consent"'))
+      page = await browser.submit(page, '#consent', { decision: opts.consent ?? 'approve' });
     else throw new Error(`unexpected page ${page.url} (${page.status}):\n${page.body.slice(0, 1500)}`);
   }
   throw new Error('no response to the ACS');

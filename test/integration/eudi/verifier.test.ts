@@ -163,8 +163,8 @@ async function finish(s: Started): Promise<URL> {
   const status = await s.browser.request(`${issuer}/a/${s.source}/status/${s.req.state}`);
   expect(JSON.parse(status.body).state).not.toBe('pending');
   let page = await s.browser.follow(`${issuer}/a/${s.source}/finish/${s.req.state}`, atRp);
-  if (page.body.includes('/consent'))
-    page = await s.browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+  if (page.body.includes('id="consent"'))
+    page = await s.browser.submit(page, '#consent', { decision: 'approve' }, atRp);
   expect(page.url.startsWith(REDIRECT)).toBe(true);
   return new URL(page.url);
 }
@@ -376,8 +376,8 @@ describe('OpenID4VP verifier source over HTTP', () => {
     const status = await s.browser.request(`${issuer}/a/wallet/status/${s.req.state}`);
     expect(JSON.parse(status.body)).toEqual({ state: 'wallet-redirect' });
     let page = await s.browser.follow(redirect!, atRp);
-    if (page.body.includes('/consent'))
-      page = await s.browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+    if (page.body.includes('id="consent"'))
+      page = await s.browser.submit(page, '#consent', { decision: 'approve' }, atRp);
     const { claims } = await tokens(s, new URL(page.url));
     expect(claims.acr).toBe(HIGH);
 

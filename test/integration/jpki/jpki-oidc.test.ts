@@ -93,8 +93,8 @@ async function cardLogin(params: Record<string, string>, theCard: IssuedCard) {
     signPin: theCard.signPin,
   });
   let page = await browser.follow(challengeUrl!.replace('/challenge/', '/finish/'), atRp);
-  if (page.body.includes('/consent'))
-    page = await browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+  if (page.body.includes('id="consent"'))
+    page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
   expect(page.url.startsWith(REDIRECT)).toBe(true);
   return { c, callbackUrl: new URL(page.url), verifier, state, nonce, answer, apdus: card.apduLog };
 }

@@ -1,7 +1,8 @@
 /**
  * Two gateway processes share one Redis: the user logs in on instance A, the RP
  * exchanges the code and calls userinfo on instance B. Afterwards, no personal
- * attribute of the test identity sits in plaintext anywhere in Redis.
+ * attribute of the test identity sits in plaintext anywhere in Redis. A balancer
+ * without sticky sessions may send every browser request to the other instance.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -102,5 +103,41 @@ describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
     } finally {
       r.disconnect();
     }
+  });
+
+  it('completes a login whose browser requests alternate between A and B (no sticky sessions)', async () => {
+    const config = await discover(issuer, rp);
+    const hostA = new URL(a.url).host;
+    const hostB = new URL(b.url).host;
+    const verifier = oidc.randomPKCECodeVerifier();
+    const authUrl = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    // Every second request of the browser to A goes to B: the consent page is rendered by one instance and its
+    // form posted to the other, so the form's CSRF token must verify on both.
+    const realFetch = globalThis.fetch;
+    const served: string[] = [];
+    let n = 0;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+      const u = new URL(input instanceof Request ? input.url : input);
+      if (u.host === hostA && n++ % 2 === 1) u.host = hostB;
+      if (u.host === hostA || u.host === hostB)
+        served.push(`${init?.method ?? 'GET'} ${u.pathname} ${u.host}`);
+      return realFetch(u, init);
+    }) as typeof fetch;
+    let callbackUrl: URL;
+    try {
+      ({ callbackUrl } = await browserLogin(authUrl.href, REDIRECT));
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    const consent = served.find((s) => s.startsWith('POST /auth/'));
+    expect(consent, served.join('\n')).toBeDefined();
+    expect(served.some((s) => s.endsWith(hostB))).toBe(true);
+    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: verifier });
+    expect(tokens.claims()?.sub).toBeTruthy();
   });
 });

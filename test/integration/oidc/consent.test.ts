@@ -41,10 +41,10 @@ describe('consent', () => {
     expect(consent.body).toContain('情報提供への同意');
     const listed = [...consent.body.matchAll(/data-attribute="([^"]+)"/g)].map((m) => m[1]);
     expect(listed.sort()).toEqual(['address', 'birthDate']);
-    const uid = /action="\/interaction\/([^/]+)\/consent"/.exec(consent.body)?.[1];
+    const uid = /id="consent" method="post" action="\/auth\/([^"]+)"/.exec(consent.body)?.[1];
     const english = await browser.request(`${gw.issuer}/interaction/${uid}?lang=en`);
     expect(english.body).toContain('Consent to share information');
-    const done = await browser.submit(english, '/consent', { decision: 'approve' }, atRp);
+    const done = await browser.submit(english, '#consent', { decision: 'approve' }, atRp);
     expect(new URL(done.url).searchParams.get('code')).toBeTruthy();
 
     // Same browser, same client, same scopes: the session and the grant are reused, no pages at all.
@@ -61,7 +61,7 @@ describe('consent', () => {
   it('sends access_denied to the RP when the user refuses, and audits it', async () => {
     const browser = new TestBrowser();
     const consent = await start(browser, 'openid address');
-    const back = await browser.submit(consent, '/consent', { decision: 'deny' }, atRp);
+    const back = await browser.submit(consent, '#consent', { decision: 'deny' }, atRp);
     expect(new URL(back.url).searchParams.get('error')).toBe('access_denied');
     const events = (await gw.gateway.store.readAudit(0)).map((r) => JSON.parse(r.body) as { type: string });
     expect(events.some((e) => e.type === 'consent.denied')).toBe(true);
@@ -70,12 +70,57 @@ describe('consent', () => {
   it('refuses a consent form without the CSRF token', async () => {
     const browser = new TestBrowser();
     const consent = await start(browser, 'openid');
-    const uid = /action="\/interaction\/([^/]+)\/consent"/.exec(consent.body)?.[1];
-    const forged = await browser.request(`${gw.issuer}/interaction/${uid}/consent`, {
+    const uid = /id="consent" method="post" action="\/auth\/([^"]+)"/.exec(consent.body)?.[1];
+    const forged = await browser.request(`${gw.issuer}/auth/${uid}`, {
       method: 'POST',
       body: new URLSearchParams({ decision: 'approve' }),
     });
     expect(forged.status).toBe(403);
     expect(forged.headers.get('location')).toBeNull();
+  });
+
+  it('posts the decision to the resume URL, which answers with the redirect to the RP in the same response', async () => {
+    const browser = new TestBrowser();
+    const consent = await start(browser, 'openid address');
+    const action = /id="consent" method="post" action="([^"]+)"/.exec(consent.body)?.[1] ?? '';
+    expect(action).toMatch(/^\/auth\/[\w-]+$/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(consent.body)?.[1] ?? '';
+    const r = await browser.request(`${gw.issuer}${action}`, {
+      method: 'POST',
+      body: new URLSearchParams({ csrf, decision: 'approve' }),
+    });
+    expect(r.status).toBe(303);
+    const back = new URL(r.headers.get('location') ?? '', gw.issuer);
+    expect(back.href.startsWith(REDIRECT)).toBe(true);
+    expect(back.searchParams.get('code')).toBeTruthy();
+    expect(back.searchParams.get('state')).toBe('s');
+    // The interaction is consumed: the same decision again is refused without a second grant.
+    const again = await browser.request(`${gw.issuer}${action}`, {
+      method: 'POST',
+      body: new URLSearchParams({ csrf, decision: 'approve' }),
+    });
+    expect(again.status).toBe(400);
+    expect(again.headers.get('location')).toBeNull();
+  });
+
+  it('refuses a decision without the resume cookie, before any grant or audit record is written', async () => {
+    const browser = new TestBrowser();
+    const consent = await start(browser, 'openid birthdate');
+    const before = (await gw.gateway.store.readAudit(0)).length;
+    browser.forget('_interaction_resume');
+    const r = await browser.submit(consent, '#consent', { decision: 'approve' }, atRp);
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('the login session has expired or does not exist');
+    expect(await gw.gateway.store.readAudit(0)).toHaveLength(before);
+  });
+
+  it("refuses another login's consent page once a second login took over the browser's interaction", async () => {
+    const browser = new TestBrowser();
+    const first = await start(browser, 'openid address');
+    await start(browser, 'openid birthdate');
+    const r = await browser.submit(first, '#consent', { decision: 'approve' }, atRp);
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('this page belongs to another login');
+    expect(r.headers.get('location')).toBeNull();
   });
 });

@@ -23,8 +23,8 @@ export async function upstreamLogin(
       page = await browser.submit(page, `/source/${source}`, {}, isUpstream);
       const rewritten = opts.rewriteUpstream?.(page.url);
       if (rewritten) page = await browser.follow(rewritten, atRp);
-    } else if (page.body.includes('/consent')) {
-      page = await browser.submit(page, '/consent', { decision: 'approve' }, atRp);
+    } else if (page.body.includes('id="consent"')) {
+      page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
     } else throw new Error(`unexpected page ${page.url} (${page.status}):\n${page.body.slice(0, 1500)}`);
   }
   if (!atRp(page.url)) throw new Error(`login did not return to the RP; last page ${page.url}`);
