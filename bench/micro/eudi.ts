@@ -13,6 +13,9 @@
  *   status list from memory);
  * - `verify`: our `verifyPresentation` (allow-list, x5c chain to the trust list (cached per issuer chain),
  *   signature, validity, disclosures referenced once, KB-JWT nonce/aud/iat/sd_hash, status list from memory);
+ *   each verification awaited before the next;
+ * - `raw-verify-parallel`, `verify-parallel`: the same two with 4 verifications in flight, as a verifier serving
+ *   several wallets at once (WebCrypto verifies on libuv's thread pool, so the machine's second core helps);
  * - `http-issue`: the gateway (SQLite store, audit log) on this thread, a wallet in a worker thread with 4
  *   concurrent users doing nonce request + proof + credential request with a prepared access token;
  * - `http-issue-batch`: the same with batch issuance: nonce request + 10 proofs (one per holder key, keys made
@@ -75,6 +78,40 @@ async function measure(seconds: number, op: (i: number) => Promise<unknown>): Pr
   const cpu = process.cpuUsage(cpu0);
   return { perSecond: n / ((performance.now() - t0) / 1000), cpuMs: (cpu.user + cpu.system) / 1000 / n };
 }
+
+/**
+ * As `measure`, with `inFlight` operations outstanding at once (a verifier answering several wallets): WebCrypto
+ * runs the signature checks on libuv's thread pool, so the main thread's work and the pool's overlap.
+ */
+async function measureParallel(
+  seconds: number,
+  inFlight: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Rate> {
+  let next = 0;
+  const loop = async (until: number): Promise<number> => {
+    let n = 0;
+    while (performance.now() < until) {
+      await op(next++);
+      n++;
+    }
+    return n;
+  };
+  const run = async (ms: number) => {
+    const until = performance.now() + ms;
+    const counts = await Promise.all(Array.from({ length: inFlight }, () => loop(until)));
+    return counts.reduce((a, b) => a + b, 0);
+  };
+  await run(Math.min(1000, seconds * 200));
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const n = await run(seconds * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: n / ((performance.now() - t0) / 1000), cpuMs: (cpu.user + cpu.system) / 1000 / n };
+}
+
+/** Verifications outstanding at once in the `*-parallel` cases. */
+const IN_FLIGHT = 4;
 
 interface Fixture {
   issuer: Awaited<ReturnType<typeof testIssuer>>;
@@ -351,6 +388,8 @@ export const eudiGroup = {
       'raw-verify',
       'verify',
       'verify-nostatus',
+      'raw-verify-parallel',
+      'verify-parallel',
       'http-nonce',
       'http-issue',
       'http-issue-batch',
@@ -403,7 +442,13 @@ export const eudiGroup = {
       );
       report('service-issue', r, 'credentials', 'credential service issueFor', 'raw-issue');
     }
-    if (want('raw-verify') || want('verify') || want('verify-nostatus')) {
+    if (
+      want('raw-verify') ||
+      want('verify') ||
+      want('verify-nostatus') ||
+      want('raw-verify-parallel') ||
+      want('verify-parallel')
+    ) {
       const ps = await presentations(f);
       const issuerVerifier = await ES256.getVerifier(f.issuer.signer.publicJwk);
       const raw = new SDJwtVcInstance({
@@ -440,6 +485,26 @@ export const eudiGroup = {
           'verifications',
           'verifyPresentation',
           'raw-verify',
+          true,
+        );
+      if (want('raw-verify-parallel')) {
+        const r = await measureParallel(seconds, IN_FLIGHT, (i) =>
+          raw.verify(ps[i % ps.length]!, { keyBindingNonce: NONCE }),
+        );
+        report(
+          'raw-verify-parallel',
+          r,
+          'verifications',
+          `@sd-jwt/sd-jwt-vc verify, status list included, ${IN_FLIGHT} in flight`,
+        );
+      }
+      if (want('verify-parallel'))
+        report(
+          'verify-parallel',
+          await measureParallel(seconds, IN_FLIGHT, ours(ps)),
+          'verifications',
+          `verifyPresentation, ${IN_FLIGHT} in flight (signature checks on the thread pool overlap the main thread)`,
+          'raw-verify-parallel',
           true,
         );
       // Without a status claim: the raw library decodes the whole status list on every verification
