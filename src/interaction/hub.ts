@@ -21,6 +21,7 @@ import type { CanonicalIdentity } from '../core/identity.js';
 import { acrForLoa, loaSatisfies } from '../core/loa.js';
 import { checkCsrf, csrfToken } from './csrf.js';
 import { negotiateLocale } from './i18n.js';
+import { LoginTimer } from './login-timer.js';
 import { requestedAttributes, requestedClaimNames, requiredLoa } from './requested.js';
 import { renderConsentPage } from './views/consent-page.js';
 import { renderErrorPage } from './views/error-page.js';
@@ -64,7 +65,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
   control: InteractionControl;
 } {
   const { provider } = deps;
-  const started = new Map<string, number>();
+  const timer = new LoginTimer(deps.now);
 
   const localeOf = (req: Request, details: Details): Locale => {
     const q = typeof req.query.lang === 'string' ? req.query.lang : undefined;
@@ -183,7 +184,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
           interaction: ref.uid,
         }),
       ]);
-      deps.onLogin?.({ source, outcome: 'success', durationSeconds: elapsed(ref.uid) });
+      deps.onLogin?.({ source, outcome: 'success', durationSeconds: timer.finish(ref.uid) });
       const login = {
         accountId,
         acr:
@@ -281,12 +282,6 @@ export function createInteractionHub(deps: InteractionHubDeps): {
       );
   }
 
-  function elapsed(uid: string): number | undefined {
-    const t0 = started.get(uid);
-    started.delete(uid);
-    return t0 === undefined ? undefined : (deps.now() - t0) / 1000;
-  }
-
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: deps.bodyLimit });
 
@@ -295,7 +290,7 @@ export function createInteractionHub(deps: InteractionHubDeps): {
     const ref = refOf(req, details);
     res.set('cache-control', 'no-store');
     if (details.prompt.name === 'login' && !pendingLoginAccount(details)) {
-      if (!started.has(details.uid)) started.set(details.uid, deps.now());
+      timer.start(details.uid);
       const eligible = [...deps.sources].filter(
         ([, s]) => !ref.requiredLoa || loaSatisfies(s.maxLoa, ref.requiredLoa),
       );
