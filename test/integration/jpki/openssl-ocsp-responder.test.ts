@@ -1,0 +1,426 @@
+/**
+ * Our OCSP and CRL checkers against OpenSSL as an independent responder and CRL issuer: `openssl ocsp
+ * -port` serving an index.txt of the test PKI's cards, `openssl ca -gencrl` publishing CRLs. Every
+ * other revocation test talks to our own responder; this one checks that we accept what an honest
+ * second implementation produces, in its own encoding choices, and refuse what we must.
+ */
+import 'reflect-metadata';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BasicOCSPResponse, id_pkix_ocsp_nonce, OCSPRequest, OCSPResponse } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CaMaterial,
+  createTestPki,
+  type IssuedCard,
+  issueCard,
+  TEST_HOLDERS,
+  type TestPki,
+} from '../../../adapters/jpki/pki/index.js';
+import { privateKeyToPem } from '../../../adapters/jpki/pki/keys.js';
+import { CrlChecker } from '../../../adapters/jpki/verify/crl.js';
+import { OcspChecker, type OcspCheckerOptions } from '../../../adapters/jpki/verify/ocsp.js';
+import {
+  gencrlWithOpenssl,
+  type IndexEntry,
+  issueResponderWithOpenssl,
+  type OpensslResponder,
+  opensslAvailable,
+  startOpensslResponder,
+  stopAllResponders,
+  writeIndex,
+} from '../../helpers/openssl-pki.js';
+import { expectCode } from '../../unit/jpki/verify/fixtures.js';
+
+const available = opensslAvailable('the OpenSSL OCSP responder / CRL issuer tests');
+const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
+const MINUTE = 60_000;
+
+let dir: string;
+let pki: TestPki;
+let foreign: TestPki;
+/** In index.txt as valid. */
+let good: IssuedCard;
+/** In index.txt as revoked (keyCompromise) from the start. */
+let revoked: IssuedCard;
+/** Issued by the CA but never entered in index.txt. */
+let missing: IssuedCard;
+let baseIndex: IndexEntry[];
+let crlServer: Server;
+let crlBase: string;
+
+async function saveCa(material: CaMaterial, name: string): Promise<void> {
+  await writeFile(join(dir, `${name}.pem`), material.certificate.toString('pem'));
+  await writeFile(join(dir, `${name}.key`), await privateKeyToPem(material.privateKey), { mode: 0o600 });
+}
+
+beforeAll(async () => {
+  if (!available) return;
+  dir = await mkdtemp(join(tmpdir(), 'jpki-openssl-responder-'));
+  pki = await createTestPki({ generations: 2 });
+  foreign = await createTestPki({ generations: 1 });
+  [good, revoked, missing] = [
+    await issueCard(pki, holder),
+    await issueCard(pki, holder),
+    await issueCard(pki, holder),
+  ];
+  await saveCa(pki.authCa, 'ca');
+  await saveCa(pki.authOcspResponder, 'delegated');
+  // The same DN as the current root, another key (J-LIS generations share their DN).
+  await saveCa(pki.authCaGenerations[1] as CaMaterial, 'ca-gen1');
+  await saveCa(foreign.authCa, 'foreign-ca');
+  baseIndex = [
+    { certificate: good.auth.certificate },
+    {
+      certificate: revoked.auth.certificate,
+      revoked: { at: new Date(Date.now() - MINUTE), reason: 'keyCompromise' },
+    },
+  ];
+  await writeIndex(join(dir, 'index.txt'), baseIndex);
+  await Promise.all([
+    issueResponderWithOpenssl(dir, 'openssl-delegated', 'ca', 'OCSPSigning'),
+    issueResponderWithOpenssl(dir, 'no-eku', 'ca', undefined),
+    issueResponderWithOpenssl(dir, 'any-eku', 'ca', 'anyExtendedKeyUsage'),
+    issueResponderWithOpenssl(dir, 'gen1-delegated', 'ca-gen1', 'OCSPSigning'),
+    issueResponderWithOpenssl(dir, 'foreign-delegated', 'foreign-ca', 'OCSPSigning'),
+  ]);
+  // CRLs are files OpenSSL wrote; this only serves them over HTTP (GET /<name>).
+  crlServer = createServer((req, res) => {
+    readFile(join(dir, `${(req.url ?? '').replace(/[^\w.-]/g, '')}`)).then(
+      (body) => res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => crlServer.listen(0, '127.0.0.1', resolve));
+  crlBase = `http://127.0.0.1:${(crlServer.address() as { port: number }).port}/`;
+});
+
+afterAll(async () => {
+  await stopAllResponders();
+  await new Promise((resolve) => (crlServer ? crlServer.close(resolve) : resolve(undefined)));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A fetch that counts requests and keeps the last response body (to see what OpenSSL encoded). */
+function recordingFetch(rewriteRequest?: (der: Uint8Array) => Uint8Array<ArrayBuffer>) {
+  const log = { requests: 0, last: undefined as Uint8Array<ArrayBuffer> | undefined };
+  const f: typeof fetch = async (input, init) => {
+    log.requests++;
+    const body = rewriteRequest ? rewriteRequest(new Uint8Array(init?.body as Uint8Array)) : init?.body;
+    const res = await fetch(input, { ...init, body });
+    log.last = new Uint8Array(await res.arrayBuffer());
+    return new Response(log.last, { status: res.status, headers: res.headers });
+  };
+  return { fetch: f, log };
+}
+
+function basicOf(der: Uint8Array | undefined): BasicOCSPResponse {
+  if (!der) throw new Error('no response recorded');
+  const res = AsnConvert.parse(der, OCSPResponse);
+  if (!res.responseBytes) throw new Error('no responseBytes');
+  return AsnConvert.parse(res.responseBytes.response, BasicOCSPResponse);
+}
+
+/** Start OpenSSL for the auth CA with `signer` (`<signer>.pem/.key`), run `body`, stop it. */
+async function withResponder(
+  signer: string,
+  extra: string[],
+  body: (r: OpensslResponder) => Promise<void>,
+  index = 'index.txt',
+): Promise<void> {
+  const responder = await startOpensslResponder({
+    cwd: dir,
+    index,
+    ca: 'ca.pem',
+    rsigner: `${signer}.pem`,
+    rkey: `${signer}.key`,
+    extra,
+  });
+  try {
+    await body(responder);
+  } finally {
+    await responder.close();
+  }
+}
+
+const checker = (url: string, options: Partial<OcspCheckerOptions> = {}) =>
+  new OcspChecker({ fetch, url, cacheMaxSeconds: 0, ...options });
+
+describe.skipIf(!available)('our OCSP checker against openssl ocsp as the responder', () => {
+  it('CA-signed, responder id by name, certificate included: good, revoked and unknown', async () => {
+    await withResponder('ca', ['-nmin', '5'], async ({ url }) => {
+      const rec = recordingFetch();
+      expect(
+        await checker(url, { fetch: rec.fetch }).check(good.auth.certificate, pki.authCa.certificate),
+      ).toMatchObject({
+        status: 'good',
+        source: 'ocsp',
+      });
+      const basic = basicOf(rec.log.last);
+      expect(basic.tbsResponseData.responderID.byName).toBeDefined();
+      expect(basic.certs?.length).toBe(1);
+      await expectCode(
+        checker(url).check(revoked.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_REVOKED',
+      );
+      // Not in index.txt: OpenSSL answers `unknown`, which is not good.
+      await expectCode(
+        checker(url).check(missing.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_STATUS_UNKNOWN',
+      );
+    });
+  });
+
+  it('a certificate revoked in index.txt is refused once the responder serves the new index', async () => {
+    const later = await issueCard(pki, holder);
+    const index = 'index-later.txt';
+    await writeIndex(join(dir, index), [...baseIndex, { certificate: later.auth.certificate }]);
+    await withResponder(
+      'delegated',
+      ['-nmin', '5'],
+      async ({ url }) => {
+        await checker(url).check(later.auth.certificate, pki.authCa.certificate);
+      },
+      index,
+    );
+    await writeIndex(join(dir, index), [
+      ...baseIndex,
+      { certificate: later.auth.certificate, revoked: { at: new Date(), reason: 'affiliationChanged' } },
+    ]);
+    await withResponder(
+      'delegated',
+      ['-nmin', '5'],
+      async ({ url }) => {
+        await expectCode(
+          checker(url).check(later.auth.certificate, pki.authCa.certificate),
+          'ERR_JPKI_REVOKED',
+        );
+      },
+      index,
+    );
+  });
+
+  it('delegated responder (ours and one OpenSSL issued), responder id by name and by key hash', async () => {
+    for (const signer of ['delegated', 'openssl-delegated']) {
+      for (const byKey of [false, true]) {
+        await withResponder(signer, ['-nmin', '5', ...(byKey ? ['-resp_key_id'] : [])], async ({ url }) => {
+          const rec = recordingFetch();
+          await checker(url, { fetch: rec.fetch }).check(good.auth.certificate, pki.authCa.certificate);
+          const basic = basicOf(rec.log.last);
+          expect(basic.tbsResponseData.responderID.byKey !== undefined).toBe(byKey);
+          expect(basic.certs?.length).toBe(1);
+          await expectCode(
+            checker(url).check(revoked.auth.certificate, pki.authCa.certificate),
+            'ERR_JPKI_REVOKED',
+          );
+        });
+      }
+    }
+  });
+
+  it('-resp_no_certs: a CA-signed response still verifies; a delegated one has no certificate to check and is refused', async () => {
+    await withResponder('ca', ['-nmin', '5', '-resp_no_certs', '-resp_key_id'], async ({ url }) => {
+      const rec = recordingFetch();
+      await checker(url, { fetch: rec.fetch }).check(good.auth.certificate, pki.authCa.certificate);
+      expect(basicOf(rec.log.last).certs).toBeUndefined();
+    });
+    // RFC 6960 §4.2.2.2: the signer must be the CA, a trusted responder the client knows, or a CA-designated
+    // responder. Without its certificate in the response and none configured, we cannot know it: refused.
+    await withResponder('delegated', ['-nmin', '5', '-resp_no_certs'], async ({ url }) => {
+      const rec = recordingFetch();
+      await expectCode(
+        checker(url, { fetch: rec.fetch }).check(good.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_OCSP_SIGNER',
+      );
+      expect(basicOf(rec.log.last).certs).toBeUndefined();
+    });
+  });
+
+  it('refuses responder certificates without id-kp-OCSPSigning or not issued by this CA key', async () => {
+    // no EKU; anyExtendedKeyUsage (not OCSPSigning); same DN as the CA but the older generation's key; another CA.
+    for (const signer of ['no-eku', 'any-eku', 'gen1-delegated', 'foreign-delegated']) {
+      await withResponder(signer, ['-nmin', '5'], async ({ url }) => {
+        await expectCode(
+          checker(url).check(good.auth.certificate, pki.authCa.certificate),
+          'ERR_JPKI_OCSP_SIGNER',
+        );
+      });
+    }
+    // The older generation's key itself, and the other PKI's CA, are not this CA either.
+    for (const signer of ['ca-gen1', 'foreign-ca']) {
+      await withResponder(signer, ['-nmin', '5'], async ({ url }) => {
+        await expectCode(
+          checker(url).check(good.auth.certificate, pki.authCa.certificate),
+          'ERR_JPKI_OCSP_SIGNER',
+        );
+      });
+    }
+  });
+
+  it('without nextUpdate (no -nmin/-ndays) a response is used once, never cached, and stale 5 min after thisUpdate', async () => {
+    await withResponder('delegated', [], async ({ url }) => {
+      const rec = recordingFetch();
+      const c = checker(url, { fetch: rec.fetch, cacheMaxSeconds: 3600 });
+      await c.check(good.auth.certificate, pki.authCa.certificate);
+      expect(basicOf(rec.log.last).tbsResponseData.responses[0]?.nextUpdate).toBeUndefined();
+      await c.check(good.auth.certificate, pki.authCa.certificate);
+      expect(rec.log.requests).toBe(2);
+      // A verifier clock 8 minutes ahead of OpenSSL's: thisUpdate + 300 s (+120 s skew) has passed.
+      const ahead = checker(url, { now: () => Date.now() + 8 * MINUTE });
+      await expectCode(ahead.check(good.auth.certificate, pki.authCa.certificate), 'ERR_JPKI_OCSP_STALE');
+    });
+  });
+
+  it('with nextUpdate (-nmin 5) a good answer is cached until nextUpdate and asked again after it', async () => {
+    let clock = Date.now();
+    await withResponder('delegated', ['-nmin', '5'], async ({ url }) => {
+      const rec = recordingFetch();
+      const c = checker(url, { fetch: rec.fetch, cacheMaxSeconds: 3600, now: () => clock });
+      await c.check(good.auth.certificate, pki.authCa.certificate);
+      const nextUpdate = basicOf(rec.log.last).tbsResponseData.responses[0]?.nextUpdate?.getTime() ?? 0;
+      expect(nextUpdate - Date.now()).toBeGreaterThan(4 * MINUTE);
+      expect(nextUpdate - Date.now()).toBeLessThanOrEqual(5 * MINUTE);
+      await c.check(good.auth.certificate, pki.authCa.certificate);
+      expect(rec.log.requests).toBe(1);
+      clock = nextUpdate + 1000;
+      await c.check(good.auth.certificate, pki.authCa.certificate);
+      expect(rec.log.requests).toBe(2);
+    });
+  });
+
+  it('nonce: OpenSSL echoes ours; a responder that sends none is refused unless requireNonce is off', async () => {
+    // Our request without its nonce extension, as a responder that ignores nonces would see it.
+    const withoutNonce = (der: Uint8Array) => {
+      const req = AsnConvert.parse(der, OCSPRequest);
+      expect(req.tbsRequest.requestExtensions?.some((e) => e.extnID === id_pkix_ocsp_nonce)).toBe(true);
+      req.tbsRequest.requestExtensions = undefined;
+      return new Uint8Array(AsnConvert.serialize(req));
+    };
+    await withResponder('delegated', ['-nmin', '5'], async ({ url }) => {
+      const echo = recordingFetch();
+      await checker(url, { fetch: echo.fetch }).check(good.auth.certificate, pki.authCa.certificate);
+      const ext = basicOf(echo.log.last).tbsResponseData.responseExtensions;
+      expect(ext?.some((e) => e.extnID === id_pkix_ocsp_nonce)).toBe(true);
+
+      const silent = recordingFetch(withoutNonce);
+      await expectCode(
+        checker(url, { fetch: silent.fetch }).check(good.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_OCSP_NONCE',
+      );
+      expect(basicOf(silent.log.last).tbsResponseData.responseExtensions).toBeUndefined();
+      const lax = checker(url, { fetch: recordingFetch(withoutNonce).fetch, requireNonce: false });
+      await lax.check(good.auth.certificate, pki.authCa.certificate);
+      // requireNonce: false never lets a revoked certificate through.
+      await expectCode(
+        checker(url, { fetch: recordingFetch(withoutNonce).fetch, requireNonce: false }).check(
+          revoked.auth.certificate,
+          pki.authCa.certificate,
+        ),
+        'ERR_JPKI_REVOKED',
+      );
+    });
+  });
+
+  it('signature algorithms: sha256/384/512WithRSA are accepted, sha1WithRSA and RSA-PSS are refused', async () => {
+    const cases: [string[], string, boolean][] = [
+      [[], '1.2.840.113549.1.1.11', true],
+      [['-rmd', 'sha384'], '1.2.840.113549.1.1.12', true],
+      [['-rmd', 'sha512'], '1.2.840.113549.1.1.13', true],
+      [['-rmd', 'sha1'], '1.2.840.113549.1.1.5', false],
+      [['-rsigopt', 'rsa_padding_mode:pss'], '1.2.840.113549.1.1.10', false],
+    ];
+    for (const [extra, oid, accepted] of cases) {
+      await withResponder('delegated', ['-nmin', '5', ...extra], async ({ url }) => {
+        const rec = recordingFetch();
+        const result = checker(url, { fetch: rec.fetch }).check(
+          good.auth.certificate,
+          pki.authCa.certificate,
+        );
+        if (accepted) await result;
+        else await expectCode(result, 'ERR_JPKI_OCSP_SIGNER');
+        expect(basicOf(rec.log.last).signatureAlgorithm.algorithm).toBe(oid);
+      });
+    }
+  });
+
+  it('-rother: extra certificates beside the delegated responder certificate do not matter', async () => {
+    await withResponder('delegated', ['-nmin', '5', '-rother', 'ca-gen1.pem'], async ({ url }) => {
+      const rec = recordingFetch();
+      await checker(url, { fetch: rec.fetch }).check(good.auth.certificate, pki.authCa.certificate);
+      expect(basicOf(rec.log.last).certs?.length).toBe(2);
+    });
+  });
+
+  it('-rcid sha256: a SingleResponse whose CertID uses another hash than our request is not an answer', async () => {
+    await withResponder('delegated', ['-nmin', '5', '-rcid', 'sha256'], async ({ url }) => {
+      await expectCode(
+        checker(url).check(good.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_STATUS_UNKNOWN',
+      );
+      await expectCode(
+        checker(url).check(revoked.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_STATUS_UNKNOWN',
+      );
+    });
+  });
+});
+
+describe.skipIf(!available)('our CRL checker against CRLs from openssl ca -gencrl', () => {
+  const crlChecker = (name: string, now?: () => number) =>
+    new CrlChecker({ fetch, url: crlBase + name, ...(now ? { now } : {}) });
+
+  it('v2 CRL (cRLNumber, authorityKeyIdentifier): good serial, revoked serial', async () => {
+    await gencrlWithOpenssl(dir, { caName: 'ca', index: 'index.txt', out: 'v2.crl', v2: true });
+    expect(await crlChecker('v2.crl').check(good.auth.certificate, pki.authCa.certificate)).toMatchObject({
+      status: 'good',
+      source: 'crl',
+    });
+    await expectCode(
+      crlChecker('v2.crl').check(revoked.auth.certificate, pki.authCa.certificate),
+      'ERR_JPKI_REVOKED',
+    );
+  });
+
+  it('v1 CRL without extensions, and an empty CRL (no revokedCertificates at all)', async () => {
+    await gencrlWithOpenssl(dir, { caName: 'ca', index: 'index.txt', out: 'v1.crl', v2: false });
+    await crlChecker('v1.crl').check(good.auth.certificate, pki.authCa.certificate);
+    await expectCode(
+      crlChecker('v1.crl').check(revoked.auth.certificate, pki.authCa.certificate),
+      'ERR_JPKI_REVOKED',
+    );
+    await writeIndex(join(dir, 'index-empty.txt'), [{ certificate: good.auth.certificate }]);
+    await gencrlWithOpenssl(dir, { caName: 'ca', index: 'index-empty.txt', out: 'empty.crl', v2: true });
+    await crlChecker('empty.crl').check(revoked.auth.certificate, pki.authCa.certificate);
+  });
+
+  it('refuses a CRL signed by another key: the older generation with the same DN, another CA', async () => {
+    await gencrlWithOpenssl(dir, { caName: 'ca-gen1', index: 'index-empty.txt', out: 'gen1.crl', v2: true });
+    await gencrlWithOpenssl(dir, {
+      caName: 'foreign-ca',
+      index: 'index-empty.txt',
+      out: 'foreign.crl',
+      v2: true,
+    });
+    for (const name of ['gen1.crl', 'foreign.crl']) {
+      await expectCode(
+        crlChecker(name).check(good.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_CRL_SIGNATURE',
+      );
+    }
+  });
+
+  it('refuses an OpenSSL CRL past its nextUpdate', async () => {
+    await gencrlWithOpenssl(dir, { caName: 'ca', index: 'index.txt', out: 'short.crl', v2: true, hours: 1 });
+    await crlChecker('short.crl').check(good.auth.certificate, pki.authCa.certificate);
+    await expectCode(
+      crlChecker('short.crl', () => Date.now() + 65 * MINUTE).check(
+        good.auth.certificate,
+        pki.authCa.certificate,
+      ),
+      'ERR_JPKI_CRL_STALE',
+    );
+  });
+});
