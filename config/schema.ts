@@ -134,6 +134,12 @@ export const configSchema = z
             sealKeyFile: z.string().describe('base64url 32-byte AES keys, first current, rest previous.'),
             cookieKeysFile: z.string().optional(),
             pepperFile: z.string().optional(),
+            adapterKeysFile: z
+              .string()
+              .optional()
+              .describe(
+                'Adapters\' own key pairs (issuer, verifier, upstream client …): a JSON object from "<instance>:<purpose>" to a private JWK or PKCS#8 PEM; required in production for every pair an adapter publishes.',
+              ),
           })
           .strict(),
         z
@@ -141,7 +147,7 @@ export const configSchema = z
             source: z
               .literal('env')
               .describe(
-                'KAKEHASHI_SIGNING_KEYS, KAKEHASHI_SEAL_KEY, KAKEHASHI_COOKIE_KEYS, KAKEHASHI_PEPPER.',
+                "KAKEHASHI_SIGNING_KEYS, KAKEHASHI_SEAL_KEY, KAKEHASHI_COOKIE_KEYS, KAKEHASHI_PEPPER, KAKEHASHI_ADAPTER_KEYS (adapters' own key pairs, as keys.adapterKeysFile).",
               ),
           })
           .strict(),

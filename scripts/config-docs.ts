@@ -53,8 +53,10 @@ field path, and the result is frozen.
 
 - **Secrets** never sit in the file: any string value of the form \`\${env:NAME}\` is replaced by the environment
   variable \`NAME\` (a missing variable is reported with the field path). Signing keys, the seal key, cookie
-  keys and the pepper come from files (\`keys.source: "files"\`) or \`KAKEHASHI_SIGNING_KEYS\`,
-  \`KAKEHASHI_SEAL_KEY\`, \`KAKEHASHI_COOKIE_KEYS\`, \`KAKEHASHI_PEPPER\` (\`keys.source: "env"\`).
+  keys, the pepper and adapters' own key pairs come from files (\`keys.source: "files"\`) or
+  \`KAKEHASHI_SIGNING_KEYS\`, \`KAKEHASHI_SEAL_KEY\`, \`KAKEHASHI_COOKIE_KEYS\`, \`KAKEHASHI_PEPPER\`,
+  \`KAKEHASHI_ADAPTER_KEYS\` (\`keys.source: "env"\`); several instances must share all of them (see
+  docs/operations.md, "Several instances").
 - **Overrides**: \`KAKEHASHI_ISSUER\`, \`KAKEHASHI_PORT\`, \`KAKEHASHI_HOST\`, \`KAKEHASHI_DATA_DIR\`,
   \`KAKEHASHI_REDIS_URL\` (switches the store to Redis), \`KAKEHASHI_LOG_LEVEL\`.
 - **Dev-only** settings (\`devMode\`, \`keys.source: "generate"\`, the demo source, the demo RP, clients with

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../core/errors.js';
-import { type AdapterKeyPair, adapterKeyPairs } from './adapter-keys.js';
+import { type AdapterKeyPair, adapterKeyPairs, parseAdapterKeys } from './adapter-keys.js';
 import { ensureKeyDir, isErrno, readIfExists } from './fs-atomic.js';
 import { type GeneratedState, loadOrCreateState, saveState } from './generated-state.js';
 import { deriveFromSealKey, parseCookieKeys, parsePepper, parseSealKeys, type SealKey } from './secrets.js';
@@ -55,7 +55,9 @@ export type KeyStoreOptions = CommonOptions &
         sealKeyFile: string;
         cookieKeysFile?: string;
         pepperFile?: string;
-        /** Where adapter key pairs are kept. */
+        /** Adapters' own key pairs: a JSON object from `<instance>:<purpose>` to a private JWK or PKCS#8 PEM. */
+        adapterKeysFile?: string;
+        /** Where adapter key pairs not supplied may be kept outside production. */
         dir: string;
       }
     | { source: 'env'; dir: string }
@@ -92,7 +94,11 @@ export interface KeyStore {
   cookieKeys(): string[];
   /** HMAC key for pseudonymous ids. */
   pepper(): Uint8Array;
-  /** An adapter's own key pair per (purpose, alg), created on first use and persisted in `dir`. */
+  /**
+   * An adapter's own key pair per (purpose, alg). 'generate': created on first use and persisted in `dir`;
+   * 'files'/'env': from the adapter key map, derived from the pepper (internal purposes only), refused in
+   * production otherwise (see adapter-keys.ts).
+   */
   adapterKeyPair(purpose: string, alg: SigningAlg): Promise<AdapterKeyPair>;
   /** New active signing key for `alg` (default: the default alg); the old one stays published. 'generate' only. */
   rotate(options?: { alg?: SigningAlg }): Promise<RotateResult>;
@@ -151,6 +157,9 @@ interface External {
   sealKeys: SealKey[];
   cookieKeys?: string[];
   pepper?: Uint8Array;
+  adapterKeys: Awaited<ReturnType<typeof parseAdapterKeys>>;
+  /** Where adapterKeys come from, for messages. */
+  adapterKeysField: string;
 }
 
 async function loadExternal(options: KeyStoreOptions, deps: KeyStoreDeps): Promise<External> {
@@ -166,6 +175,11 @@ async function loadExternal(options: KeyStoreOptions, deps: KeyStoreDeps): Promi
       ...(options.pepperFile === undefined
         ? {}
         : { pepper: await fromFile(options.pepperFile, parsePepper, deps.log) }),
+      adapterKeys:
+        options.adapterKeysFile === undefined
+          ? new Map()
+          : await fromFile(options.adapterKeysFile, parseAdapterKeys, deps.log),
+      adapterKeysField: 'keys.adapterKeysFile',
     };
   }
   const env = deps.env ?? {};
@@ -177,6 +191,10 @@ async function loadExternal(options: KeyStoreOptions, deps: KeyStoreDeps): Promi
       ? {}
       : { cookieKeys: await fromEnv(env, 'KAKEHASHI_COOKIE_KEYS', parseCookieKeys) }),
     ...(isUnset(env.KAKEHASHI_PEPPER) ? {} : { pepper: await fromEnv(env, 'KAKEHASHI_PEPPER', parsePepper) }),
+    adapterKeys: isUnset(env.KAKEHASHI_ADAPTER_KEYS)
+      ? new Map()
+      : await fromEnv(env, 'KAKEHASHI_ADAPTER_KEYS', parseAdapterKeys),
+    adapterKeysField: 'KAKEHASHI_ADAPTER_KEYS',
   };
 }
 
@@ -184,7 +202,7 @@ async function loadExternal(options: KeyStoreOptions, deps: KeyStoreDeps): Promi
 export async function loadKeyStore(options: KeyStoreOptions, deps: KeyStoreDeps): Promise<KeyStore> {
   const windowMs = (options.maxTokenLifetimeSeconds ?? DAY_SECONDS) * 1000;
   await ensureKeyDir(options.dir);
-  const adapterKeyPair = adapterKeyPairs(options.dir, deps.now);
+  let adapterKeyPair: KeyStore['adapterKeyPair'];
 
   let state: GeneratedState;
   let primary: SigningAlg = 'ES256';
@@ -197,6 +215,7 @@ export async function loadKeyStore(options: KeyStoreOptions, deps: KeyStoreDeps)
     state = loaded.state;
     if (loaded.created) deps.log?.info({ dir: options.dir }, 'generated development keys');
     persist = (next) => saveState(file, next);
+    adapterKeyPair = adapterKeyPairs(options.dir, deps.now);
   } else {
     const ext = await loadExternal(options, deps);
     const [current] = ext.sealKeys;
@@ -212,6 +231,13 @@ export async function loadKeyStore(options: KeyStoreOptions, deps: KeyStoreDeps)
       cookieKeys: ext.cookieKeys ?? [Buffer.from(deriveFromSealKey(current, 'cookie')).toString('base64url')],
       pepper: ext.pepper ?? deriveFromSealKey(current, 'pepper'),
     };
+    adapterKeyPair = adapterKeyPairs(options.dir, deps.now, {
+      supplied: ext.adapterKeys,
+      field: ext.adapterKeysField,
+      pepper: state.pepper,
+      production: deps.env?.NODE_ENV === 'production',
+      log: deps.log,
+    });
   }
 
   // Mutations run one after another so rotate/prune never lose each other's writes.
