@@ -24,6 +24,19 @@ export async function sharedSecrets(): Promise<Record<string, string>> {
   };
 }
 
+/**
+ * KAKEHASHI_ADAPTER_KEYS for the given adapter key purposes (`<instance>:<purpose>`, e.g. `eudi:issuer`): one
+ * fresh ES256 private JWK each, as an operator would generate once and give to every instance.
+ */
+export async function adapterKeys(purposes: readonly string[]): Promise<Record<string, string>> {
+  const map: Record<string, unknown> = {};
+  for (const purpose of purposes) {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    map[purpose] = { ...(await exportJWK(privateKey)), alg: 'ES256' };
+  }
+  return { KAKEHASHI_ADAPTER_KEYS: JSON.stringify(map) };
+}
+
 export function spawnGateway(config: object, env: Record<string, string>): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/gateway-process.ts'], {

@@ -1,0 +1,145 @@
+/**
+ * OpenID4VCI across two gateway instances on one Redis, each with its own data directory, sharing only the
+ * environment an operator gives every instance (KAKEHASHI_* keys, KAKEHASHI_ADAPTER_KEYS). The wallet's
+ * requests alternate between A and B, with the nonce fetched from A and the credential requested (signed) at
+ * B; independent verifiers then check it against what the other instance publishes: A's TEST root (x5c
+ * chain, mdoc path validation) and A's status list token (SD-JWT VC status check with the issuer key).
+ *
+ * Without shared adapter keys each instance would sign with its own issuer key under its own root, and the
+ * c_nonce secret (derived from the pepper now) would differ, so B would refuse A's nonce.
+ */
+import { X509Certificate } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JP_PID_STYLE_DOCTYPE, PID_NAMESPACE } from '../../../adapters/eudi/issuer/mdoc.js';
+import {
+  PID_CONFIGURATION_ID,
+  PID_MDOC_CONFIGURATION_ID,
+} from '../../../adapters/eudi/issuer/provider-feature.js';
+import { TestBrowser } from '../../helpers/browser.js';
+import { freePort } from '../../helpers/gateway.js';
+import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
+import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import {
+  adapterKeys,
+  type GatewayProcess,
+  sharedSecrets,
+  spawnGateway,
+} from '../../helpers/spawn-gateway.js';
+import { independentVerifier, issuerTarget, TestWallet, WALLET, WALLET_CB } from '../eudi/wallet.js';
+import { type Balancer, balance, redisPrefix } from './balancer.js';
+
+const haveRedis = await redisAvailable();
+const { prefix, cleanup } = redisPrefix();
+let a: GatewayProcess;
+let b: GatewayProcess;
+let issuer: string;
+/** Paths of the nonce and credential endpoints (from the issuer metadata). */
+const NONCE = '/challenge';
+const CREDENTIAL = '/credential';
+
+/**
+ * The wallet's requests alternate, except: nonce from A, the credential request (so the signing) at B, and
+ * what a verifier reads (status lists, the TEST root) from `reads`.
+ */
+function walletBalancer(reads: 'A' | 'B'): Balancer {
+  return balance(a, b, ({ method, path }) => {
+    if (path === NONCE) return 'A';
+    if (method === 'POST' && path === CREDENTIAL) return 'B';
+    if (path.startsWith('/a/eudi/status/') || path === '/a/eudi/test-root.pem') return reads;
+    return undefined;
+  });
+}
+
+describe.skipIf(!haveRedis)('OpenID4VCI issuance across two instances (own data dirs, shared keys)', () => {
+  beforeAll(async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    issuer = `http://127.0.0.1:${portA}`;
+    const env = {
+      ...(await sharedSecrets()),
+      // What the operator generates once: the pairs the issuer publishes (key and its TEST root).
+      ...(await adapterKeys(['eudi:issuer', 'eudi:issuer-test-root'])),
+    };
+    const base = {
+      issuer,
+      devMode: true,
+      keys: { source: 'env' },
+      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
+      targets: [issuerTarget()],
+      log: { level: 'silent' },
+    };
+    [a, b] = await Promise.all([
+      spawnGateway({ ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } }, env),
+      spawnGateway({ ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } }, env),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await cleanup();
+  });
+
+  it('issues an SD-JWT VC at B with requests spread over A and B; its x5c chains to A’s root and A’s status list verifies', async () => {
+    const lb = walletBalancer('A');
+    try {
+      const wallet = new TestWallet(issuer, WALLET, WALLET_CB);
+      const token = await wallet.authorize('jp_pid_style', new TestBrowser());
+      const credential = await wallet.obtain(token, PID_CONFIGURATION_ID);
+      const m = await wallet.metadata();
+      expect([new URL(m.nonce_endpoint).pathname, new URL(m.credential_endpoint).pathname]).toEqual([
+        NONCE,
+        CREDENTIAL,
+      ]);
+      const nonce = lb.served.find((s) => s.path === NONCE);
+      const issued = lb.served.find((s) => s.method === 'POST' && s.path === CREDENTIAL);
+      expect([nonce?.by, issued?.by], lb.log()).toEqual(['A', 'B']);
+      expect(lb.served.filter((s) => s.by === 'B').length, lb.log()).toBeGreaterThan(2);
+
+      // The issuer certificate in the credential B signed is certified by the root A publishes.
+      const { x5c } = decodeProtectedHeader(credential.split('~')[0]!);
+      const leaf = new X509Certificate(Buffer.from(x5c![0]!, 'base64'));
+      const rootA = new X509Certificate(await (await fetch(`${issuer}/a/eudi/test-root.pem`)).text());
+      expect(leaf.checkIssued(rootA)).toBe(true);
+      expect(leaf.verify(rootA.publicKey)).toBe(true);
+
+      // @sd-jwt/sd-jwt-vc verifies the credential with the leaf key and fetches its status list from A,
+      // whose token must be signed by the same issuer key.
+      const statusReads = lb.served.length;
+      const { payload } = await (await independentVerifier(credential)).verify(credential);
+      expect(payload).toMatchObject({ iss: issuer, family_name: 'Kakehashi' });
+      expect(lb.served.slice(statusReads).map((s) => `${s.path} ${s.by}`)).toContain('/a/eudi/status/1 A');
+    } finally {
+      lb.restore();
+    }
+  });
+
+  it('issues an mdoc at B that a reader trusting only A’s TEST root verifies, as one trusting only B’s', async () => {
+    const lb = walletBalancer('B');
+    let rootA: string;
+    let rootB: string;
+    let credential: string;
+    const wallet = new TestWallet(issuer, WALLET, WALLET_CB);
+    try {
+      const token = await wallet.authorize('jp_pid_style', new TestBrowser());
+      credential = await wallet.obtain(token, PID_MDOC_CONFIGURATION_ID);
+      rootB = await (await fetch(`${issuer}/a/eudi/test-root.pem`)).text();
+    } finally {
+      lb.restore();
+    }
+    rootA = await (await fetch(`${a.url}/a/eudi/test-root.pem`)).text();
+    const holder = await wallet.key;
+    const elements = ['family_name', 'given_name'];
+    for (const root of [rootA, rootB]) {
+      const presented = await presentMdoc(
+        credential,
+        JP_PID_STYLE_DOCTYPE,
+        PID_NAMESPACE,
+        elements,
+        holder.privateJwk,
+      );
+      const doc = (await verifyMdoc(presented, [root])).documents[0];
+      expect(doc?.getIssuerNameSpace(PID_NAMESPACE)).toMatchObject({ family_name: 'Kakehashi' });
+    }
+  });
+});
