@@ -124,3 +124,28 @@ describe('consent', () => {
     expect(r.headers.get('location')).toBeNull();
   });
 });
+
+describe('consent with response_mode=form_post', () => {
+  it('answers the decision with the auto-submitting form to the RP, carrying the code', async () => {
+    const browser = new TestBrowser();
+    const url = oidc.buildAuthorizationUrl(c, {
+      redirect_uri: REDIRECT,
+      scope: 'openid address',
+      response_mode: 'form_post',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: 'fp',
+    });
+    const login = await browser.follow(url.href, atRp);
+    const demo = await browser.submit(login, '/source/demo', {}, atRp);
+    const consent = await browser.submit(demo, '/a/demo/login', {}, atRp);
+    expect(consent.body).toContain('id="consent"');
+    const answer = await browser.submit(consent, '#consent', { decision: 'approve' }, atRp);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+    const form = /<form[^>]*method="post"[^>]*action="([^"]+)"/.exec(answer.body);
+    expect(form?.[1]).toBe(REDIRECT);
+    expect(answer.body).toMatch(/name="code" value="[^"]+"/);
+    expect(answer.body).toContain('name="state" value="fp"');
+  });
+});
