@@ -55,6 +55,13 @@ export interface OcspCheckerOptions extends HttpDeps {
   requireNonce?: boolean;
   /** Without nextUpdate, a response is fresh for this long after thisUpdate, default 300 s. */
   maxAgeWithoutNextUpdateSeconds?: number;
+  /**
+   * Delegated responder certificates known by configuration, for a responder that leaves its certificate
+   * out of the response (`certs` is optional, RFC 6960 §4.2.1; e.g. `openssl ocsp -resp_no_certs`). They
+   * only say where to find the signer: each is authorised exactly like one in the response (issued by the
+   * certificate's CA, id-kp-OCSPSigning, currently valid), never trusted on its own.
+   */
+  responderCertificates?: readonly X509Certificate[];
 }
 
 export class OcspChecker implements RevocationChecker {
@@ -88,7 +95,7 @@ export class OcspChecker implements RevocationChecker {
       MAX_OCSP_RESPONSE_BYTES,
     );
     const basic = parseOcspResponse(der);
-    await verifyResponseSigner(basic, issuer, this.#now());
+    await verifyResponseSigner(basic, issuer, this.#now(), this.#options.responderCertificates ?? []);
     const single = basic.tbsResponseData.responses.find((r) => sameCertId(r.certID, certId));
     if (!single) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
     const nextUpdate = checkFreshness(single, this.#now(), this.#options);
@@ -182,15 +189,19 @@ function parseOcspResponse(der: Uint8Array): BasicOCSPResponse {
   }
 }
 
-/** Signed by the CA key itself, or by a currently valid responder certificate the same CA issued for OCSP signing. */
+/**
+ * Signed by the CA key itself, or by a currently valid responder certificate the same CA issued for OCSP
+ * signing: one the response carries, or one configured for a responder that sends none.
+ */
 async function verifyResponseSigner(
   basic: BasicOCSPResponse,
   issuer: X509Certificate,
   now: number,
+  configured: readonly X509Certificate[],
 ): Promise<void> {
   if (await verifyResponseSignature(basic, issuer)) return;
-  for (const asn of basic.certs ?? []) {
-    const responder = responderCertificate(asn);
+  const candidates = [...(basic.certs ?? []).map(responderCertificate), ...configured];
+  for (const responder of candidates) {
     if (!(await isAuthorisedResponder(responder, issuer, now))) continue;
     if (await verifyResponseSignature(basic, responder)) return;
   }
