@@ -11,16 +11,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicOCSPResponse, id_pkix_ocsp_nonce, OCSPRequest, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+} from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CaMaterial,
   createTestPki,
   type IssuedCard,
   issueCard,
+  SIGNING_ALGORITHM,
   TEST_HOLDERS,
   type TestPki,
 } from '../../../adapters/jpki/pki/index.js';
-import { privateKeyToPem } from '../../../adapters/jpki/pki/keys.js';
+import { generateRsaKeyPair, privateKeyToPem, randomSerialHex } from '../../../adapters/jpki/pki/keys.js';
 import { CrlChecker } from '../../../adapters/jpki/verify/crl.js';
 import { OcspChecker, type OcspCheckerOptions } from '../../../adapters/jpki/verify/ocsp.js';
 import {
@@ -57,6 +66,30 @@ async function saveCa(material: CaMaterial, name: string): Promise<void> {
   await writeFile(join(dir, `${name}.key`), await privateKeyToPem(material.privateKey), { mode: 0o600 });
 }
 
+/** id-kp-OCSPSigning, signed with the CA's key, but its issuer field names someone else. */
+async function renamedIssuerResponder(ca: CaMaterial): Promise<CaMaterial> {
+  const keys = await generateRsaKeyPair();
+  const certificate = await X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(),
+    subject: 'C=JP, O=JPKI-TEST, CN=renamed-issuer',
+    issuer: 'C=JP, O=JPKI-TEST, CN=not the authentication CA',
+    notBefore: new Date(Date.now() - 3600_000),
+    notAfter: new Date(Date.now() + 30 * 24 * 3600_000),
+    publicKey: keys.publicKey,
+    signingKey: ca.privateKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+      new ExtendedKeyUsageExtension([ExtendedKeyUsage.ocspSigning], false),
+    ],
+  });
+  return { certificate, privateKey: keys.privateKey };
+}
+
+async function certificateFile(name: string): Promise<X509Certificate> {
+  return new X509Certificate(await readFile(join(dir, `${name}.pem`), 'utf8'));
+}
+
 beforeAll(async () => {
   if (!available) return;
   dir = await mkdtemp(join(tmpdir(), 'jpki-openssl-responder-'));
@@ -80,6 +113,7 @@ beforeAll(async () => {
     },
   ];
   await writeIndex(join(dir, 'index.txt'), baseIndex);
+  await saveCa(await renamedIssuerResponder(pki.authCa), 'renamed-issuer');
   await Promise.all([
     issueResponderWithOpenssl(dir, 'openssl-delegated', 'ca', 'OCSPSigning'),
     issueResponderWithOpenssl(dir, 'no-eku', 'ca', undefined),
@@ -236,12 +270,32 @@ describe.skipIf(!available)('our OCSP checker against openssl ocsp as the respon
         'ERR_JPKI_OCSP_SIGNER',
       );
       expect(basicOf(rec.log.last).certs).toBeUndefined();
+      // Configured, the same certificate works, and revocations are seen.
+      const responderCertificates = [pki.authOcspResponder.certificate];
+      await checker(url, { responderCertificates }).check(good.auth.certificate, pki.authCa.certificate);
+      await expectCode(
+        checker(url, { responderCertificates }).check(revoked.auth.certificate, pki.authCa.certificate),
+        'ERR_JPKI_REVOKED',
+      );
     });
+  });
+
+  it('-resp_no_certs with a configured certificate that the CA did not authorise for OCSP is still refused', async () => {
+    for (const signer of ['no-eku', 'gen1-delegated', 'renamed-issuer']) {
+      await withResponder(signer, ['-nmin', '5', '-resp_no_certs'], async ({ url }) => {
+        const responderCertificates = [await certificateFile(signer)];
+        await expectCode(
+          checker(url, { responderCertificates }).check(good.auth.certificate, pki.authCa.certificate),
+          'ERR_JPKI_OCSP_SIGNER',
+        );
+      });
+    }
   });
 
   it('refuses responder certificates without id-kp-OCSPSigning or not issued by this CA key', async () => {
     // no EKU; anyExtendedKeyUsage (not OCSPSigning); same DN as the CA but the older generation's key; another CA.
-    for (const signer of ['no-eku', 'any-eku', 'gen1-delegated', 'foreign-delegated']) {
+    // And one with OCSPSigning signed by this CA's key but naming another issuer.
+    for (const signer of ['no-eku', 'any-eku', 'gen1-delegated', 'foreign-delegated', 'renamed-issuer']) {
       await withResponder(signer, ['-nmin', '5'], async ({ url }) => {
         await expectCode(
           checker(url).check(good.auth.certificate, pki.authCa.certificate),
