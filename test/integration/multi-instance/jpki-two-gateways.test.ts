@@ -1,0 +1,172 @@
+/**
+ * JPKI login across two gateway instances on one Redis, each with its own data directory: the browser's
+ * requests alternate between A and B, while the card client (the user's phone or PC app) fetches the
+ * challenge from and posts the card's answer to B, and the waiting page's long poll is held by A. A learns
+ * of the answer B verified from the shared store (JPKI `statusRecheckMs`), the login completes, and the RP
+ * exchanges the code on whichever instance. A virtual My Number Card, a real OCSP responder.
+ */
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { respondToChallenge, VirtualMyNumberCard } from '../../../adapters/jpki/card/index.js';
+import {
+  createTestPki,
+  type IssuedCard,
+  issueCard,
+  type RevocationServer,
+  startRevocationServer,
+  TEST_HOLDERS,
+} from '../../../adapters/jpki/pki/index.js';
+import { TestBrowser } from '../../helpers/browser.js';
+import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { discover } from '../../helpers/rp.js';
+import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+import { balance, redisPrefix } from './balancer.js';
+
+const haveRedis = await redisAvailable();
+const { prefix, cleanup } = redisPrefix();
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const HIGH = 'urn:kakehashi:loa:high';
+let a: GatewayProcess;
+let b: GatewayProcess;
+let issuer: string;
+let revocation: RevocationServer;
+let card: IssuedCard;
+let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
+
+describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, long poll on A)', () => {
+  beforeAll(async () => {
+    const pki = await createTestPki();
+    revocation = await startRevocationServer(pki);
+    const urls = {
+      ocspUrl: { auth: revocation.ocspUrl('auth'), sign: revocation.ocspUrl('sign') },
+      crlUrl: { auth: revocation.crlUrl('auth'), sign: revocation.crlUrl('sign') },
+    };
+    card = await issueCard(pki, TEST_HOLDERS[0]!, urls);
+    revocation.linkCertificates({ auth: card.auth.certificate, sign: card.sign.certificate });
+    rp = await privateKeyJwtClient('rp-jpki-multi', REDIRECT);
+    const [portA, portB] = [await freePort(), await freePort()];
+    issuer = `http://127.0.0.1:${portA}`;
+    const secrets = await sharedSecrets();
+    const base = {
+      issuer,
+      devMode: true,
+      keys: { source: 'env' },
+      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+      sources: [
+        {
+          adapter: 'jpki',
+          name: 'jpki',
+          options: {
+            authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
+            signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
+            policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
+            revocation: { kind: 'ocsp' },
+            linkage: { url: revocation.platformStatusUrl },
+          },
+        },
+      ],
+      clients: [rp.config],
+      log: { level: 'silent' },
+    };
+    [a, b] = await Promise.all([
+      spawnGateway(
+        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
+        secrets,
+      ),
+      spawnGateway(
+        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
+        secrets,
+      ),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await revocation?.close();
+    await cleanup();
+  });
+
+  /** One card login; returns the tokens' claims, the userinfo, and who served what. */
+  async function login(params: Record<string, string>) {
+    const lb = balance(a, b, ({ path }) => {
+      if (path.startsWith('/a/jpki/challenge/') || path.startsWith('/a/jpki/response/')) return 'B';
+      if (path.startsWith('/a/jpki/status/')) return 'A';
+      return undefined;
+    });
+    try {
+      const c = await discover(issuer, rp);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(c, {
+        redirect_uri: REDIRECT,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        acr_values: HIGH,
+        ...params,
+      });
+      const browser = new TestBrowser();
+      const atRp = (u: string) => u.startsWith(REDIRECT);
+      const start = await browser.follow(url.href, atRp);
+      const waiting = await browser.submit(start, '/source/jpki', {}, atRp);
+      const challengeUrl = /id="jpki-challenge-url">([^<]+)</.exec(waiting.body)?.[1]?.replace(/&amp;/g, '&');
+      expect(challengeUrl).toMatch(/\/a\/jpki\/challenge\//);
+      // The waiting page's long poll, held by A while the card answers at B.
+      const statusUrl = `${challengeUrl!.replace('/challenge/', '/status/').split('?')[0]}?wait=1`;
+      const polled = browser.request(statusUrl, { headers: { accept: 'application/json' } });
+      const theCard = new VirtualMyNumberCard(card);
+      const answer = await respondToChallenge(challengeUrl!, theCard, {
+        authPin: card.authPin,
+        signPin: card.signPin,
+      });
+      expect(answer.status).toBe(200);
+      const answered = Date.now();
+      const status = await polled;
+      expect(JSON.parse(status.body), status.body).toMatchObject({
+        state: expect.not.stringMatching(/^pending$/),
+      });
+      // Released by A's re-read of the store (every 2 s), well before the 25 s hold would end.
+      expect(Date.now() - answered).toBeLessThan(10_000);
+      let page = await browser.follow(challengeUrl!.replace('/challenge/', '/finish/'), atRp);
+      if (page.body.includes('id="consent"'))
+        page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
+      expect(page.url.startsWith(REDIRECT), lb.log()).toBe(true);
+      const tokens = await oidc.authorizationCodeGrant(c, new URL(page.url), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
+      const claims = tokens.claims()!;
+      const info = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+      return { claims, info, served: [...lb.served], log: lb.log() };
+    } finally {
+      lb.restore();
+    }
+  }
+
+  it('pseudonymous login: card client on B, long poll on A, the rest alternating', async () => {
+    const r = await login({ scope: 'openid' });
+    const by = (p: string) => r.served.filter((s) => s.path.startsWith(p)).map((s) => s.by);
+    expect(by('/a/jpki/challenge/'), r.log).toEqual(['B']);
+    expect(by('/a/jpki/response/'), r.log).toEqual(['B']);
+    expect(by('/a/jpki/status/'), r.log).toEqual(['A']);
+    expect(by('/a/jpki/finish/').length, r.log).toBe(1);
+    expect(new Set(r.served.map((s) => s.by)), r.log).toEqual(new Set(['A', 'B']));
+    expect(r.claims.acr).toBe(HIGH);
+    expect(Object.keys(r.info)).toEqual(['sub']);
+  });
+
+  it('basic four attributes after a consent rendered by one instance and posted to the other; same sub both times', async () => {
+    const first = await login({ scope: 'openid' });
+    const r = await login({ scope: 'openid profile address' });
+    // The consent form is posted to POST /auth/<uid>, rendered by the GET just before it.
+    const posted = r.served.findIndex((s) => s.method === 'POST' && /^\/auth\/[^/]+$/.test(s.path));
+    const rendered = r.served.slice(0, posted).findLastIndex((s) => s.method === 'GET');
+    expect(posted, r.log).toBeGreaterThan(0);
+    expect(r.served[rendered]?.by, r.log).not.toBe(r.served[posted]?.by);
+    expect(r.info.family_name).toBe(TEST_HOLDERS[0]!.familyName);
+    expect(r.info.birthdate).toBe(TEST_HOLDERS[0]!.birthDate);
+    // The pseudonymous subject does not depend on the instance that verified the card.
+    expect(r.claims.sub).toBe(first.claims.sub);
+  });
+});
