@@ -158,17 +158,17 @@ function basicOf(der: Uint8Array | undefined): BasicOCSPResponse {
   return AsnConvert.parse(res.responseBytes.response, BasicOCSPResponse);
 }
 
-/** Start OpenSSL for the auth CA with `signer` (`<signer>.pem/.key`), run `body`, stop it. */
+/** Start OpenSSL for the auth CA (or the CA certificates in `files.ca`) with `signer` (`<signer>.pem/.key`), run `body`, stop it. */
 async function withResponder(
   signer: string,
   extra: string[],
   body: (r: OpensslResponder) => Promise<void>,
-  index = 'index.txt',
+  files: { index?: string; ca?: string } = {},
 ): Promise<void> {
   const responder = await startOpensslResponder({
     cwd: dir,
-    index,
-    ca: 'ca.pem',
+    index: files.index ?? 'index.txt',
+    ca: files.ca ?? 'ca.pem',
     rsigner: `${signer}.pem`,
     rkey: `${signer}.key`,
     extra,
@@ -218,7 +218,7 @@ describe.skipIf(!available)('our OCSP checker against openssl ocsp as the respon
       async ({ url }) => {
         await checker(url).check(later.auth.certificate, pki.authCa.certificate);
       },
-      index,
+      { index },
     );
     await writeIndex(join(dir, index), [
       ...baseIndex,
@@ -233,7 +233,7 @@ describe.skipIf(!available)('our OCSP checker against openssl ocsp as the respon
           'ERR_JPKI_REVOKED',
         );
       },
-      index,
+      { index },
     );
   });
 
@@ -312,6 +312,43 @@ describe.skipIf(!available)('our OCSP checker against openssl ocsp as the respon
         );
       });
     }
+  });
+
+  it("one responder for two CA generations with one DN: each generation's answers need that generation's signer", async () => {
+    const gen1 = pki.authCaGenerations[1] as CaMaterial;
+    const oldCard = await issueCard(pki, holder, { signedBy: { auth: gen1 } });
+    const index = 'index-generations.txt';
+    await writeIndex(join(dir, index), [...baseIndex, { certificate: oldCard.auth.certificate }]);
+    await writeFile(
+      join(dir, 'ca-both.pem'),
+      `${pki.authCa.certificate.toString('pem')}\n${gen1.certificate.toString('pem')}\n`,
+    );
+    // Signed by the current generation's delegated responder: fine for its own cards only.
+    await withResponder(
+      'delegated',
+      ['-nmin', '5'],
+      async ({ url }) => {
+        await checker(url).check(good.auth.certificate, pki.authCa.certificate);
+        await expectCode(
+          checker(url).check(oldCard.auth.certificate, gen1.certificate),
+          'ERR_JPKI_OCSP_SIGNER',
+        );
+      },
+      { index, ca: 'ca-both.pem' },
+    );
+    // Signed by the older generation's key itself: fine for its cards, not for the current generation's.
+    await withResponder(
+      'ca-gen1',
+      ['-nmin', '5'],
+      async ({ url }) => {
+        await checker(url).check(oldCard.auth.certificate, gen1.certificate);
+        await expectCode(
+          checker(url).check(good.auth.certificate, pki.authCa.certificate),
+          'ERR_JPKI_OCSP_SIGNER',
+        );
+      },
+      { index, ca: 'ca-both.pem' },
+    );
   });
 
   it('without nextUpdate (no -nmin/-ndays) a response is used once, never cached, and stale 5 min after thisUpdate', async () => {
