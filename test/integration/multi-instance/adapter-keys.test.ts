@@ -190,7 +190,7 @@ describe('adapter key pairs across instances', () => {
       [JSON.stringify({ '': two.x }), 'purpose "" must be 1..128 characters'],
       ['[]', 'expected a JSON object'],
       [
-        '{"eudi:issuer": {"kty": "EC", "crv": "P-256", "d": "' + d + '"}}',
+        `{"eudi:issuer": {"kty": "EC", "crv": "P-256", "d": "${d}"}}`,
         '"eudi:issuer": not a private EC P-256',
       ],
       ['not json', 'not JSON'],
