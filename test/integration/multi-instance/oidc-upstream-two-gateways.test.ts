@@ -1,0 +1,133 @@
+/**
+ * An upstream OIDC login across two gateway instances on one Redis, each with its own data directory: the
+ * login starts at A (which parks state, nonce and PKCE verifier in the sealed store and redirects to the
+ * upstream OP), the upstream's callback lands on B, and B exchanges the code with a private_key_jwt client
+ * assertion. The OP (oidc-provider) checks that assertion against the client JWKS it fetches from A's
+ * `jwks_uri`, as an OP registered with one published JWKS does — so both instances need the same upstream
+ * client key (KAKEHASHI_ADAPTER_KEYS `up:client`).
+ */
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { discover } from '../../helpers/rp.js';
+import {
+  adapterKeys,
+  type GatewayProcess,
+  sharedSecrets,
+  spawnGateway,
+} from '../../helpers/spawn-gateway.js';
+import { rpAuthorization, upstreamLogin } from '../oidc-upstream/support/login.js';
+import { startTestOp, type TestOp } from '../oidc-upstream/support/test-op.js';
+import { balance, redisPrefix } from './balancer.js';
+
+const haveRedis = await redisAvailable();
+const { prefix, cleanup } = redisPrefix();
+const REDIRECT = 'http://127.0.0.1:9/cb';
+let a: GatewayProcess;
+let b: GatewayProcess;
+let issuer: string;
+let op: TestOp;
+let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
+
+describe.skipIf(!haveRedis)('upstream OIDC login across two instances (start at A, callback at B)', () => {
+  beforeAll(async () => {
+    rp = await privateKeyJwtClient('rp-upstream-multi', REDIRECT);
+    const [portA, portB] = [await freePort(), await freePort()];
+    issuer = `http://127.0.0.1:${portA}`;
+    op = await startTestOp({
+      fapi: false,
+      clients: [
+        {
+          client_id: 'kakehashi-up',
+          redirect_uris: [`${issuer}/a/up/callback`],
+          response_types: ['code'],
+          grant_types: ['authorization_code'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES256',
+          // The OP reaches the gateway directly: this is always instance A.
+          jwks_uri: `${issuer}/a/up/jwks.json`,
+          id_token_signed_response_alg: 'ES256',
+          userinfo_signed_response_alg: 'ES256',
+        },
+      ],
+      acrValues: ['aal3', 'aal2'],
+      login: { accountId: 'da-subject-multi', acr: 'aal3', amr: ['hwk', 'pin'] },
+      account: { name: '架橋 花子', birthdate: '1990-04-01' },
+      claims: { name: ['name'], birthdate: ['birthdate'] },
+    });
+    const env = { ...(await sharedSecrets()), ...(await adapterKeys(['up:client'])) };
+    const base = {
+      issuer,
+      devMode: true,
+      keys: { source: 'env' },
+      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+      sources: [
+        {
+          adapter: 'oidc-upstream',
+          name: 'up',
+          options: {
+            issuer: op.issuer,
+            allowInsecureRequests: true,
+            profile: 'digital-agency',
+            clientId: 'kakehashi-up',
+            userinfoSignedResponseAlg: 'ES256',
+          },
+        },
+      ],
+      clients: [rp.config],
+      log: { level: 'silent' },
+    };
+    [a, b] = await Promise.all([
+      spawnGateway({ ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } }, env),
+      spawnGateway({ ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } }, env),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await op?.close();
+    await cleanup();
+  });
+
+  it('completes at B a login A started; B authenticates to the OP with the key A publishes', async () => {
+    const lb = balance(a, b, ({ path }) => {
+      if (path === '/a/up/callback') return 'B';
+      // Should the OP fetch the JWKS through this process's fetch: from A.
+      if (path === '/a/up/jwks.json') return 'A';
+      if (/^\/interaction\/[^/]+\/source\/up$/.test(path)) return 'A';
+      return undefined;
+    });
+    try {
+      const config = await discover(issuer, rp);
+      const auth = await rpAuthorization(config, rp, {
+        scope: 'openid profile',
+        acr_values: 'urn:kakehashi:loa:high',
+      });
+      const callbackUrl = await upstreamLogin(auth.url.href, REDIRECT, 'up');
+      expect(callbackUrl.searchParams.get('error'), lb.log()).toBeNull();
+      const by = (p: RegExp) => lb.served.filter((s) => p.test(s.path)).map((s) => s.by);
+      expect(by(/^\/interaction\/[^/]+\/source\/up$/), lb.log()).toEqual(['A']);
+      expect(by(/^\/a\/up\/callback$/), lb.log()).toEqual(['B']);
+      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: auth.verifier,
+        expectedState: auth.state,
+        expectedNonce: auth.nonce,
+      });
+      const claims = tokens.claims()!;
+      expect(claims.acr).toBe('urn:kakehashi:loa:high');
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      expect(info.birthdate).toBe('1990-04-01');
+    } finally {
+      lb.restore();
+    }
+  });
+
+  it('both instances publish the same client JWKS', async () => {
+    const [ja, jb] = await Promise.all(
+      [a, b].map(async (g) => (await fetch(`${g.url}/a/up/jwks.json`)).json()),
+    );
+    expect(ja).toEqual(jb);
+    expect((ja as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+  });
+});
