@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway } from '../../../src/app.js';
+import { loadConfigObject } from '../../../src/config/load-config.js';
 import { deriveAdapterKeyPair, INTERNAL_PURPOSES } from '../../../src/keys/adapter-keys.js';
 import { type KeyStore, loadKeyStore } from '../../../src/keys/key-store.js';
 import { adapterKeys, sharedSecrets } from '../../helpers/spawn-gateway.js';
+import { testIssuer } from '../../unit/eudi/fixtures.js';
 
 let root: string;
 let secrets: Record<string, string>;
@@ -200,5 +203,34 @@ describe('adapter key pairs across instances', () => {
       expect((err as Error).message).toContain(`KAKEHASHI_ADAPTER_KEYS is invalid: ${reason}`);
       expect((err as Error).message).not.toContain(d);
     }
+  });
+});
+
+describe('a production start without the adapter key map', () => {
+  it('fails at start with the field and the purpose, before serving anything', async () => {
+    const env = { ...secrets, NODE_ENV: 'production' };
+    const { rootPem } = await testIssuer();
+    const checked = loadConfigObject(
+      {
+        issuer: 'https://id.example.jp',
+        dataDir: join(root, 'production'),
+        keys: { source: 'env' },
+        sources: [
+          {
+            adapter: 'eudi-wallet',
+            name: 'wallet',
+            options: {
+              trustedIssuers: [{ name: 'pid', anchors: [rootPem], vcts: ['urn:example:pid'], loa: 'high' }],
+            },
+          },
+        ],
+        log: { level: 'silent' },
+      },
+      env,
+    );
+    await expect(createGateway(checked, { env, log: pino({ level: 'silent' }) })).rejects.toMatchObject({
+      code: 'ERR_KEYS_ADAPTER',
+      message: expect.stringContaining('KAKEHASHI_ADAPTER_KEYS: no key for "wallet:verifier" (ES256)'),
+    });
   });
 });
