@@ -1,12 +1,21 @@
 /**
- * CRL checking (RFC 5280 §6.3, reduced to JPKI's full CRLs): DER over HTTP from
- * the certificate's CRL distribution point or a configured URL, signature by the
- * issuing CA generation, freshness, serial lookup. Verified CRLs are cached
- * until their nextUpdate (bounded by cacheMaxSeconds).
+ * CRL checking (RFC 5280 §6.3, reduced to JPKI's complete CRLs, whole or partitioned):
+ * DER over HTTP from the certificate's CRL distribution point or a configured URL,
+ * signature by the issuing CA generation, freshness, scope (issuingDistributionPoint),
+ * serial lookup. Verified CRLs are cached until their nextUpdate (bounded by cacheMaxSeconds).
  */
 import 'reflect-metadata';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  type DistributionPoint,
+  type GeneralName,
+  IssuingDistributionPoint,
+  id_ce_issuingDistributionPoint,
+  type Name,
+} from '@peculiar/asn1-x509';
 import { CRLDistributionPointsExtension, type X509Certificate, X509Crl } from '@peculiar/x509';
 import { jpkiError } from '../errors.js';
+import { factsOf } from './certificate.js';
 import {
   ExpiringCache,
   fetchBytes,
@@ -17,8 +26,15 @@ import {
 } from './revocation.js';
 
 const MAX_CRL_BYTES = 20 * 1024 * 1024;
-/** CRL extensions we understand (authorityKeyIdentifier, cRLNumber). A critical IDP or delta indicator is refused. */
-const UNDERSTOOD_CRITICAL_CRL_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.35', '2.5.29.20']);
+/**
+ * CRL extensions we understand (authorityKeyIdentifier, cRLNumber, issuingDistributionPoint). Any other
+ * critical one (e.g. a delta CRL indicator: we use complete CRLs only) is refused.
+ */
+const UNDERSTOOD_CRITICAL_CRL_EXTENSIONS: ReadonlySet<string> = new Set([
+  '2.5.29.35',
+  '2.5.29.20',
+  id_ce_issuingDistributionPoint,
+]);
 
 export interface CrlCheckerOptions extends HttpDeps {
   /** CRL URL; default: the certificate's first http(s) CRL distribution point. */
@@ -44,6 +60,7 @@ export class CrlChecker implements RevocationChecker {
     const url = this.#options.url ?? crlUrlOf(cert);
     if (!isHttpUrl(url)) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
     const { crl, fetchedAt } = await this.#load(url, issuer);
+    checkCrlScope(crl, cert);
     if (crl.findRevoked(cert)) throw jpkiError('ERR_JPKI_REVOKED');
     return { status: 'good', source: 'crl', checkedAt: fetchedAt };
   }
@@ -76,13 +93,85 @@ export class CrlChecker implements RevocationChecker {
 }
 
 function crlUrlOf(cert: X509Certificate): string | undefined {
-  const ext = cert.getExtension(CRLDistributionPointsExtension);
-  for (const dp of ext?.distributionPoints ?? []) {
+  for (const dp of distributionPointsOf(cert)) {
     for (const name of dp.distributionPoint?.fullName ?? []) {
       if (isHttpUrl(name.uniformResourceIdentifier)) return name.uniformResourceIdentifier;
     }
   }
   return undefined;
+}
+
+function distributionPointsOf(cert: X509Certificate): readonly DistributionPoint[] {
+  return cert.getExtension(CRLDistributionPointsExtension)?.distributionPoints ?? [];
+}
+
+/**
+ * RFC 5280 §5.2.5, §6.3.3 (b)(2): a CRL with an issuingDistributionPoint covers only part of the CA's
+ * certificates (J-LIS partitions its CRLs by municipality, named by a directoryName distribution point).
+ * It answers for `cert` only if it is a direct CRL for end-entity certificates and all reasons and, when
+ * it names a distribution point, that name is one of the certificate's own cRLDistributionPoints.
+ * Otherwise absence from it says nothing: the status is unknown. Checked whether or not the extension
+ * is marked critical: read as a complete CRL, a partition would call every other partition's
+ * certificates good.
+ */
+export function checkCrlScope(crl: X509Crl, cert: X509Certificate): void {
+  const ext = crl.extensions.find((e) => e.type === id_ce_issuingDistributionPoint);
+  if (!ext) return;
+  let idp: IssuingDistributionPoint;
+  try {
+    idp = AsnConvert.parse(ext.value, IssuingDistributionPoint);
+  } catch (e) {
+    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
+  }
+  if (
+    idp.onlyContainsCACerts ||
+    idp.onlyContainsAttributeCerts ||
+    idp.indirectCRL ||
+    idp.onlySomeReasons !== undefined ||
+    (idp.onlyContainsUserCerts && factsOf(cert).isCa)
+  ) {
+    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+  }
+  const scope = idp.distributionPoint;
+  if (!scope) return;
+  // nameRelativeToCRLIssuer (and a certificate DP naming a cRLIssuer: indirect) are not supported.
+  const names = scope.fullName ?? [];
+  const covered = distributionPointsOf(cert).some(
+    (dp) =>
+      !dp.cRLIssuer &&
+      (dp.distributionPoint?.fullName ?? []).some((mine) =>
+        names.some((theirs) => sameGeneralName(mine, theirs)),
+      ),
+  );
+  if (!covered) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+}
+
+/** URIs exactly; directory names per RFC 5280 §7.1 (simplified: string type, case and spacing ignored); others by DER. */
+function sameGeneralName(a: GeneralName, b: GeneralName): boolean {
+  if (a.uniformResourceIdentifier !== undefined || b.uniformResourceIdentifier !== undefined) {
+    return a.uniformResourceIdentifier === b.uniformResourceIdentifier;
+  }
+  if (a.directoryName && b.directoryName) return sameName(a.directoryName, b.directoryName);
+  return Buffer.from(AsnConvert.serialize(a)).equals(Buffer.from(AsnConvert.serialize(b)));
+}
+
+function sameName(a: Name, b: Name): boolean {
+  return (
+    a.length === b.length &&
+    a.every((rdn, i) => {
+      const other = b[i];
+      if (!other || rdn.length !== other.length) return false;
+      const keys = new Set(other.map(attributeKey));
+      return rdn.every((atv) => keys.has(attributeKey(atv)));
+    })
+  );
+}
+
+function attributeKey(atv: Name[number][number]): string {
+  const v = atv.value;
+  if (v.anyValue) return `${atv.type}|der:${Buffer.from(v.anyValue).toString('hex')}`;
+  const text = v.toString().normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  return `${atv.type}|${text}`;
 }
 
 /** The CRL must name the issuer, be signed by its key, and carry only understood critical extensions. */
