@@ -207,7 +207,18 @@ export async function issueResponderWithOpenssl(
  */
 export async function gencrlWithOpenssl(
   cwd: string,
-  options: { caName: string; index: string; out: string; v2: boolean; hours?: number },
+  options: {
+    caName: string;
+    index: string;
+    out: string;
+    v2: boolean;
+    hours?: number;
+    /**
+     * issuingDistributionPoint in OpenSSL's config syntax: `critical` or not, and the lines of its section
+     * (`fullname = URI:...`, `onlyuser = TRUE`, `onlysomereasons = keyCompromise`, `indirectCRL = TRUE`, ...).
+     */
+    idp?: { critical: boolean; lines: string[] };
+  },
 ): Promise<void> {
   const tag = options.out.replace(/\W/g, '_');
   const conf = [
@@ -221,6 +232,13 @@ export async function gencrlWithOpenssl(
     ...(options.v2 ? [`crlnumber = ${tag}.crlnumber`, 'crl_extensions = crl_ext'] : []),
     '[crl_ext]',
     'authorityKeyIdentifier = keyid:always',
+    ...(options.idp
+      ? [
+          `issuingDistributionPoint = ${options.idp.critical ? 'critical, ' : ''}@idp_section`,
+          '[idp_section]',
+          ...options.idp.lines,
+        ]
+      : []),
   ];
   await writeFile(join(cwd, `${tag}.cnf`), `${conf.join('\n')}\n`);
   if (options.v2) await writeFile(join(cwd, `${tag}.crlnumber`), '1000\n');

@@ -12,10 +12,20 @@ import { join } from 'node:path';
 import { BasicOCSPResponse, id_pkix_ocsp_nonce, OCSPRequest, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
+  Name as AsnName,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
+  GeneralName,
+  id_ce_cRLDistributionPoints,
+} from '@peculiar/asn1-x509';
+import {
   ExtendedKeyUsage,
   ExtendedKeyUsageExtension,
+  Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
+  Name,
   X509Certificate,
   X509CertificateGenerator,
 } from '@peculiar/x509';
@@ -42,7 +52,7 @@ import {
   stopAllResponders,
   writeIndex,
 } from '../../helpers/openssl-pki.js';
-import { expectCode } from '../../unit/jpki/verify/fixtures.js';
+import { authProfileExtensions, customCert, expectCode } from '../../unit/jpki/verify/fixtures.js';
 
 const available = opensslAvailable('the OpenSSL OCSP responder / CRL issuer tests');
 const holder = TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number];
@@ -512,6 +522,165 @@ describe.skipIf(!available)('our CRL checker against CRLs from openssl ca -gencr
         pki.authCa.certificate,
       ),
       'ERR_JPKI_CRL_STALE',
+    );
+  });
+});
+
+/** Card certificates with a JPKI-style CRL distribution point: a directoryName of the municipality's partition. */
+async function partitionCard(ca: CaMaterial, city: string) {
+  const dp = new DistributionPoint({
+    distributionPoint: new DistributionPointName({
+      fullName: [
+        new GeneralName({
+          directoryName: AsnConvert.parse(new Name(partitionDn(city)).toArrayBuffer(), AsnName),
+        }),
+      ],
+    }),
+  });
+  return customCert(ca, {
+    extensions: [
+      ...authProfileExtensions(),
+      new Extension(
+        id_ce_cRLDistributionPoints,
+        false,
+        AsnConvert.serialize(new CRLDistributionPoints([dp])),
+      ),
+    ],
+  });
+}
+
+const partitionDn = (city: string) =>
+  `C=JP, O=JPKI-TEST, OU=JPKI for user authentication (TEST), OU=CRL Distribution Points, OU=Tokyo-to, CN=${city}`;
+/** The same name in OpenSSL's config syntax (it encodes UTF8String where our generator wrote PrintableString). */
+const partitionSection = (city: string, extra: string[] = []) => [
+  'fullname = dirName:partition_dn',
+  'onlyuser = TRUE',
+  ...extra,
+  '[partition_dn]',
+  'C = JP',
+  'O = JPKI-TEST',
+  '1.OU = JPKI for user authentication (TEST)',
+  '2.OU = CRL Distribution Points',
+  '3.OU = Tokyo-to',
+  `CN = ${city}`,
+];
+
+describe.skipIf(!available)('partitioned CRLs from openssl ca -gencrl (issuingDistributionPoint)', () => {
+  const crlChecker = (name: string) => new CrlChecker({ fetch, url: crlBase + name });
+  let chiyodaGood: CaMaterial;
+  let chiyodaRevoked: CaMaterial;
+  let minato: CaMaterial;
+  let uriCard: IssuedCard;
+
+  beforeAll(async () => {
+    if (!available) return;
+    chiyodaGood = await partitionCard(pki.authCa, 'Chiyoda-ku');
+    chiyodaRevoked = await partitionCard(pki.authCa, 'Chiyoda-ku');
+    minato = await partitionCard(pki.authCa, 'Minato-ku');
+    uriCard = await issueCard(pki, holder, {
+      crlUrl: { auth: `${crlBase}idp-uri.crl`, sign: `${crlBase}idp-uri.crl` },
+    });
+    await writeIndex(join(dir, 'index-chiyoda.txt'), [
+      { certificate: chiyodaGood.certificate },
+      { certificate: chiyodaRevoked.certificate, revoked: { at: new Date(), reason: 'keyCompromise' } },
+      { certificate: uriCard.auth.certificate, revoked: { at: new Date(), reason: 'keyCompromise' } },
+    ]);
+  });
+
+  it('a partition CRL (critical IDP, directoryName like J-LIS) answers for its own partition only', async () => {
+    await gencrlWithOpenssl(dir, {
+      caName: 'ca',
+      index: 'index-chiyoda.txt',
+      out: 'chiyoda.crl',
+      v2: true,
+      idp: { critical: true, lines: partitionSection('Chiyoda-ku') },
+    });
+    expect(
+      await crlChecker('chiyoda.crl').check(chiyodaGood.certificate, pki.authCa.certificate),
+    ).toMatchObject({
+      status: 'good',
+    });
+    await expectCode(
+      crlChecker('chiyoda.crl').check(chiyodaRevoked.certificate, pki.authCa.certificate),
+      'ERR_JPKI_REVOKED',
+    );
+    // Minato-ku's revocations are on another CRL: absence from this one says nothing.
+    await expectCode(
+      crlChecker('chiyoda.crl').check(minato.certificate, pki.authCa.certificate),
+      'ERR_JPKI_STATUS_UNKNOWN',
+    );
+    // A certificate without any CRL distribution point is not in a partition either.
+    await expectCode(
+      crlChecker('chiyoda.crl').check(good.auth.certificate, pki.authCa.certificate),
+      'ERR_JPKI_STATUS_UNKNOWN',
+    );
+  });
+
+  it('a non-critical IDP limits the scope just the same', async () => {
+    await gencrlWithOpenssl(dir, {
+      caName: 'ca',
+      index: 'index-chiyoda.txt',
+      out: 'chiyoda-noncritical.crl',
+      v2: true,
+      idp: { critical: false, lines: partitionSection('Chiyoda-ku') },
+    });
+    await crlChecker('chiyoda-noncritical.crl').check(chiyodaGood.certificate, pki.authCa.certificate);
+    await expectCode(
+      crlChecker('chiyoda-noncritical.crl').check(minato.certificate, pki.authCa.certificate),
+      'ERR_JPKI_STATUS_UNKNOWN',
+    );
+  });
+
+  it("an IDP with a URI full name matches the certificate's URI distribution point", async () => {
+    await gencrlWithOpenssl(dir, {
+      caName: 'ca',
+      index: 'index-chiyoda.txt',
+      out: 'idp-uri.crl',
+      v2: true,
+      idp: { critical: true, lines: [`fullname = URI:${crlBase}idp-uri.crl`] },
+    });
+    // The card's CRLDP is this URL (and the checker finds the CRL through it): on the CRL, so revoked.
+    await expectCode(
+      new CrlChecker({ fetch }).check(uriCard.auth.certificate, pki.authCa.certificate),
+      'ERR_JPKI_REVOKED',
+    );
+    await expectCode(
+      crlChecker('idp-uri.crl').check(chiyodaGood.certificate, pki.authCa.certificate),
+      'ERR_JPKI_STATUS_UNKNOWN',
+    );
+  });
+
+  it('refuses CRLs that are not complete for end-entity certificates: CA-only, some reasons, indirect', async () => {
+    const variants: [string, string[]][] = [
+      ['only-ca.crl', ['onlyCA = TRUE']],
+      ['some-reasons.crl', partitionSection('Chiyoda-ku', ['onlysomereasons = keyCompromise'])],
+      ['indirect.crl', partitionSection('Chiyoda-ku', ['indirectCRL = TRUE'])],
+    ];
+    for (const [out, lines] of variants) {
+      await gencrlWithOpenssl(dir, {
+        caName: 'ca',
+        index: 'index-chiyoda.txt',
+        out,
+        v2: true,
+        idp: { critical: true, lines },
+      });
+      await expectCode(
+        crlChecker(out).check(chiyodaGood.certificate, pki.authCa.certificate),
+        'ERR_JPKI_STATUS_UNKNOWN',
+      );
+    }
+    // onlyuser alone (no distribution point name): complete for user certificates.
+    await gencrlWithOpenssl(dir, {
+      caName: 'ca',
+      index: 'index-chiyoda.txt',
+      out: 'only-user.crl',
+      v2: true,
+      idp: { critical: true, lines: ['onlyuser = TRUE'] },
+    });
+    await crlChecker('only-user.crl').check(minato.certificate, pki.authCa.certificate);
+    await expectCode(
+      crlChecker('only-user.crl').check(chiyodaRevoked.certificate, pki.authCa.certificate),
+      'ERR_JPKI_REVOKED',
     );
   });
 });
