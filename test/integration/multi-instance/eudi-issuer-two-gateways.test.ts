@@ -20,6 +20,7 @@ import { TestBrowser } from '../../helpers/browser.js';
 import { freePort } from '../../helpers/gateway.js';
 import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
 import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { browserLogin } from '../../helpers/rp.js';
 import {
   adapterKeys,
   type GatewayProcess,
@@ -140,6 +141,40 @@ describe.skipIf(!haveRedis)('OpenID4VCI issuance across two instances (own data 
       );
       const doc = (await verifyMdoc(presented, [root])).documents[0];
       expect(doc?.getIssuerNameSpace(PID_NAMESPACE)).toMatchObject({ family_name: 'Kakehashi' });
+    }
+  });
+  it('pre-authorized code: the offer page starts at A, its hub callback lands on B, the wallet redeems spread over both', async () => {
+    // The offer page is a client of the gateway's own hub (`eudi:offer-client`, derived from the pepper): B
+    // redeems at the hub a code issued for the client A registered.
+    const lb = balance(a, b, ({ path }) => {
+      if (path === '/a/eudi/offer') return 'A';
+      if (path === '/a/eudi/offer/callback') return 'B';
+      return undefined;
+    });
+    try {
+      const browser = new TestBrowser();
+      const start = await browser.request(`${issuer}/a/eudi/offer`);
+      const { callbackUrl } = await browserLogin(
+        start.headers.get('location')!,
+        `${issuer}/a/eudi/offer/callback`,
+        { browser },
+      );
+      const page = await browser.request(callbackUrl.href);
+      expect(page.status, lb.log()).toBe(200);
+      const uri = /id="offer-link" href="([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+      const txCode = /id="tx-code"[^>]*>(\d+)</.exec(page.body)?.[1];
+      expect(uri && txCode, lb.log()).toBeTruthy();
+      const by = (p: string) => lb.served.filter((s) => s.path === p).map((s) => s.by);
+      expect(by('/a/eudi/offer'), lb.log()).toEqual(['A']);
+      expect(by('/a/eudi/offer/callback'), lb.log()).toEqual(['B']);
+
+      const wallet = new TestWallet(issuer, WALLET, WALLET_CB);
+      const credential = await wallet.obtain(await wallet.redeemOffer(uri!, txCode!), PID_CONFIGURATION_ID);
+      const { payload } = await (await independentVerifier(credential)).verify(credential);
+      expect(payload).toMatchObject({ iss: issuer, family_name: 'Kakehashi' });
+      expect(new Set(lb.served.map((s) => s.by))).toEqual(new Set(['A', 'B']));
+    } finally {
+      lb.restore();
     }
   });
 });
