@@ -163,4 +163,35 @@ describe.skipIf(!available)('browser login through the demo RP', () => {
     },
     FLOW_TIMEOUT,
   );
+
+  it(
+    'ends at the RP when the user double-clicks "approve" (the decision is sent once)',
+    async () => {
+      const context = await japaneseContext();
+      try {
+        const page = await context.newPage();
+        await toConsent(page, `${gw.issuer}/demo-rp/`);
+        const consentPosts: string[] = [];
+        page.on('request', (r) => {
+          if (r.method() === 'POST' && /^\/auth\/[\w-]+$/.test(new URL(r.url()).pathname))
+            consentPosts.push(r.url());
+        });
+        // Two separate clicks while the first answer is still on its way (the page has not unloaded yet).
+        await page.evaluate(() => {
+          const b = document.querySelector<HTMLButtonElement>('button[value=approve]');
+          b?.click();
+          setTimeout(() => b?.click(), 5);
+        });
+        await expectStep(page, '#userinfo');
+        expect(new URL(page.url()).pathname).toBe('/demo-rp/callback');
+        expect(JSON.parse((await page.textContent('#userinfo')) ?? 'null')).toMatchObject({
+          family_name: '架橋',
+        });
+        expect(consentPosts).toHaveLength(1);
+      } finally {
+        await context.close();
+      }
+    },
+    FLOW_TIMEOUT,
+  );
 });
