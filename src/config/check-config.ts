@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { sourceCatalog, targetCatalog } from '../../adapters/index.js';
 import { type AdapterEntry, configSchema, type GatewayConfig } from '../../config/schema.js';
+import { PUBLISHED_PURPOSES } from '../keys/adapter-keys.js';
 
 export interface ConfigProblem {
   path: string;
@@ -71,7 +72,10 @@ function rawProductionProblems(raw: unknown): ConfigProblem[] {
   return out;
 }
 
-export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined } = {}): CheckedConfig {
+export function checkConfig(
+  raw: unknown,
+  env: { NODE_ENV?: string | undefined; KAKEHASHI_ADAPTER_KEYS?: string | undefined } = {},
+): CheckedConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const parsed = configSchema.safeParse(raw);
@@ -138,6 +142,22 @@ export function checkConfig(raw: unknown, env: { NODE_ENV?: string | undefined }
           message: i.message,
         });
     } else adapterOptions.set(e.name, r.data);
+  }
+
+  // Adapters' published pairs must be the same on every instance: in production they come from the operator.
+  if (production && config.keys.source !== 'generate') {
+    const needed = entries.flatMap(({ e }) =>
+      (PUBLISHED_PURPOSES[e.adapter]?.(adapterOptions.get(e.name)) ?? []).map((p) => `${e.name}:${p}`),
+    );
+    const supplied =
+      config.keys.source === 'files'
+        ? config.keys.adapterKeysFile !== undefined
+        : (env.KAKEHASHI_ADAPTER_KEYS ?? '').trim() !== '';
+    if (needed.length > 0 && !supplied)
+      problems.push({
+        path: config.keys.source === 'files' ? 'keys.adapterKeysFile' : 'keys.source',
+        message: `${config.keys.source === 'files' ? 'required' : 'KAKEHASHI_ADAPTER_KEYS is required'} in production for the adapters' published key pairs (${needed.join(', ')}), so every instance uses the same`,
+      });
   }
 
   const clientIds = new Set<string>();

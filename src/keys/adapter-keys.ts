@@ -57,6 +57,21 @@ export const INTERNAL_PURPOSES: ReadonlySet<string> = new Set([
   'offer-client', // eudi-issuer: private_key_jwt client of the own hub (offer page)
 ]);
 
+/**
+ * The pinned pairs each adapter asks for at start, by adapter id, from its parsed options (what must be in the
+ * adapter key map in production). For `kakehashi config check` and the start-up config check; the key store
+ * refuses any other missing pinned pair when it is asked for.
+ */
+export const PUBLISHED_PURPOSES: Readonly<Record<string, (options: unknown) => readonly string[]>> = {
+  'eudi-issuer': (o) => ['issuer', ...(has(o, 'x5c') ? [] : ['issuer-test-root'])],
+  'eudi-wallet': (o) => ['verifier', ...(has(o, 'x5c') ? [] : ['verifier-test-root'])],
+  'oidc-upstream': (o) => (has(o, 'signingKeyFile') ? [] : ['client']),
+};
+
+function has(options: unknown, key: string): boolean {
+  return !!options && typeof options === 'object' && (options as Record<string, unknown>)[key] !== undefined;
+}
+
 function keysError(code: string, message: string, cause?: unknown): GatewayError {
   return new GatewayError(code, message, { oauth: 'server_error', status: 500, redirectable: false, cause });
 }

@@ -11,6 +11,7 @@ import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../../src/app.js';
+import type { ConfigError } from '../../../src/config/check-config.js';
 import { loadConfigObject } from '../../../src/config/load-config.js';
 import { deriveAdapterKeyPair, INTERNAL_PURPOSES } from '../../../src/keys/adapter-keys.js';
 import { type KeyStore, loadKeyStore } from '../../../src/keys/key-store.js';
@@ -206,29 +207,89 @@ describe('adapter key pairs across instances', () => {
   });
 });
 
-describe('a production start without the adapter key map', () => {
-  it('fails at start with the field and the purpose, before serving anything', async () => {
-    const env = { ...secrets, NODE_ENV: 'production' };
-    const { rootPem } = await testIssuer();
-    const checked = loadConfigObject(
+/** A production config with every adapter that publishes a pair of its own. */
+async function productionConfig(keys: Record<string, unknown> = { source: 'env' }) {
+  const { rootPem } = await testIssuer();
+  return {
+    issuer: 'https://id.example.jp',
+    dataDir: join(root, `production-${n++}`),
+    keys,
+    sources: [
       {
-        issuer: 'https://id.example.jp',
-        dataDir: join(root, 'production'),
-        keys: { source: 'env' },
-        sources: [
-          {
-            adapter: 'eudi-wallet',
-            name: 'wallet',
-            options: {
-              trustedIssuers: [{ name: 'pid', anchors: [rootPem], vcts: ['urn:example:pid'], loa: 'high' }],
-            },
-          },
-        ],
-        log: { level: 'silent' },
+        adapter: 'eudi-wallet',
+        name: 'wallet',
+        options: {
+          trustedIssuers: [{ name: 'pid', anchors: [rootPem], vcts: ['urn:example:pid'], loa: 'high' }],
+        },
       },
-      env,
-    );
-    await expect(createGateway(checked, { env, log: pino({ level: 'silent' }) })).rejects.toMatchObject({
+      {
+        adapter: 'oidc-upstream',
+        name: 'up',
+        options: { issuer: 'https://op.example.jp', clientId: 'kakehashi', profile: 'digital-agency' },
+      },
+    ],
+    targets: [{ adapter: 'eudi-issuer', name: 'eudi', options: {} }],
+    log: { level: 'silent' },
+  };
+}
+
+const PUBLISHED = [
+  'wallet:verifier',
+  'wallet:verifier-test-root',
+  'up:client',
+  'eudi:issuer',
+  'eudi:issuer-test-root',
+];
+
+describe('production: the adapter key map is checked with the config and at start', () => {
+  it('config check: names the field and every published pair when the map is missing', async () => {
+    const env = { ...secrets, NODE_ENV: 'production' };
+    const problems = async (keys?: Record<string, unknown>, e: Record<string, string> = env) => {
+      try {
+        loadConfigObject(await productionConfig(keys), e);
+        return [];
+      } catch (x) {
+        return (x as ConfigError).problems ?? [];
+      }
+    };
+    const envProblem = (await problems()).find((p) => p.message.includes('published key pairs'));
+    expect(envProblem?.path).toBe('keys.source');
+    expect(envProblem?.message).toContain('KAKEHASHI_ADAPTER_KEYS is required in production');
+    for (const purpose of PUBLISHED) expect(envProblem?.message).toContain(purpose);
+    const files = {
+      source: 'files',
+      signingKeys: ['/run/secrets/signing.json'],
+      sealKeyFile: '/run/secrets/seal',
+      pepperFile: '/run/secrets/pepper',
+    };
+    const fileProblem = (await problems(files)).find((p) => p.message.includes('published key pairs'));
+    expect(fileProblem?.path).toBe('keys.adapterKeysFile');
+    expect(
+      (await problems({ ...files, adapterKeysFile: '/run/secrets/adapter-keys.json' })).map((p) => p.path),
+    ).not.toContain('keys.adapterKeysFile');
+    expect(await problems(undefined, { ...env, ...(await adapterKeys(PUBLISHED)) })).toEqual([]);
+  });
+
+  it('start: the listed pairs are exactly what the adapters ask for; a map without one fails with its purpose', async () => {
+    const complete: Record<string, string> = {
+      ...secrets,
+      NODE_ENV: 'production',
+      ...(await adapterKeys(PUBLISHED)),
+    };
+    const gateway = await createGateway(loadConfigObject(await productionConfig(), complete), {
+      env: complete,
+      log: pino({ level: 'silent' }),
+    });
+    await gateway.close();
+    const map = JSON.parse(complete.KAKEHASHI_ADAPTER_KEYS!) as Record<string, unknown>;
+    delete map['wallet:verifier'];
+    const partial = { ...complete, KAKEHASHI_ADAPTER_KEYS: JSON.stringify(map) };
+    await expect(
+      createGateway(loadConfigObject(await productionConfig(), partial), {
+        env: partial,
+        log: pino({ level: 'silent' }),
+      }),
+    ).rejects.toMatchObject({
       code: 'ERR_KEYS_ADAPTER',
       message: expect.stringContaining('KAKEHASHI_ADAPTER_KEYS: no key for "wallet:verifier" (ES256)'),
     });
