@@ -74,13 +74,14 @@ export class CrlChecker implements RevocationChecker {
       return cached;
     }
     const der = await fetchBytes(this.#options, url, { method: 'GET' }, MAX_CRL_BYTES);
-    let crl: X509Crl;
+    let crl: EntryCheckedCrl;
     try {
-      crl = new X509Crl(der);
+      crl = new EntryCheckedCrl(der);
     } catch (e) {
       throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
     }
     await verifyCrl(crl, issuer);
+    if (crl.hasUnknownCriticalEntryExtension()) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
     const nextUpdate = checkCrlFreshness(crl, this.#now(), this.#options.clockSkewSeconds);
     const entry = { crl, fetchedAt: this.#now() };
     this.#cache.set(
@@ -89,6 +90,24 @@ export class CrlChecker implements RevocationChecker {
       Math.min(nextUpdate, this.#now() + (this.#options.cacheMaxSeconds ?? 3600) * 1000),
     );
     return entry;
+  }
+}
+
+/** Entry extensions we understand: reasonCode, invalidityDate (both non-critical by RFC 5280 §5.3). */
+const UNDERSTOOD_CRITICAL_ENTRY_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.21', '2.5.29.24']);
+
+/** An X509Crl that reads its entries' extensions from the parse it already has (no per-entry objects). */
+class EntryCheckedCrl extends X509Crl {
+  /**
+   * RFC 5280 §5.3: a CRL with a critical entry extension we cannot process must not be used for any
+   * certificate (e.g. certificateIssuer, which makes the CRL indirect).
+   */
+  hasUnknownCriticalEntryExtension(): boolean {
+    return (this.asn.tbsCertList.revokedCertificates ?? []).some((entry) =>
+      (entry.crlEntryExtensions ?? []).some(
+        (e) => e.critical && !UNDERSTOOD_CRITICAL_ENTRY_EXTENSIONS.has(e.extnID),
+      ),
+    );
   }
 }
 

@@ -13,6 +13,7 @@ import {
   DistributionPoint,
   DistributionPointName,
   GeneralName,
+  GeneralNames,
   IssuingDistributionPoint,
   id_ce_cRLDistributionPoints,
   id_ce_issuingDistributionPoint,
@@ -218,6 +219,61 @@ describe('CRL scope: issuingDistributionPoint', () => {
       expect(new X509Crl(crls.get('/clean.crl') as ArrayBuffer).extensions.some((e) => e.critical)).toBe(
         true,
       );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('CRL entry extensions (RFC 5280 §5.3)', () => {
+  it('a critical entry extension we do not process makes the whole CRL unusable; non-critical ones do not', async () => {
+    const nullValue = new Uint8Array([0x05, 0x00]).buffer;
+    const certificateIssuer = (dn: string) => AsnConvert.serialize(new GeneralNames([dirName(dn)]));
+    const crlWithEntryExtension = (critical: boolean, type = '1.3.6.1.4.1.99999.1', value = nullValue) =>
+      X509CrlGenerator.create({
+        issuer: pki.authCa.certificate.subjectName,
+        thisUpdate: new Date(),
+        nextUpdate: new Date(Date.now() + 3600_000),
+        signingAlgorithm: SIGNING_ALGORITHM,
+        signingKey: pki.authCa.privateKey,
+        entries: [
+          {
+            serialNumber: minato.serialNumber,
+            revocationDate: new Date(),
+            extensions: [new Extension(type, critical, value)],
+          },
+        ],
+      });
+    const crls = new Map<string, ArrayBuffer>([
+      ['/critical.crl', (await crlWithEntryExtension(true)).rawData],
+      ['/noncritical.crl', (await crlWithEntryExtension(false)).rawData],
+      // certificateIssuer (always critical): an indirect CRL.
+      [
+        '/certificate-issuer.crl',
+        (await crlWithEntryExtension(true, '2.5.29.29', certificateIssuer('C=JP, CN=another issuer')))
+          .rawData,
+      ],
+    ]);
+    const server = createServer((req, res) => {
+      const body = crls.get(req.url ?? '');
+      if (body) res.writeHead(200).end(Buffer.from(body));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const at = (path: string) => new CrlChecker({ fetch, url: base + path });
+      const issuerExt = new X509Crl(crls.get('/certificate-issuer.crl') as ArrayBuffer).entries[0]
+        ?.extensions;
+      expect(issuerExt?.some((e) => e.type === '2.5.29.29' && e.critical)).toBe(true);
+      for (const path of ['/critical.crl', '/certificate-issuer.crl']) {
+        await expectCode(at(path).check(chiyoda, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+        await expectCode(at(path).check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+      }
+      expect(await at('/noncritical.crl').check(chiyoda, pki.authCa.certificate)).toMatchObject({
+        status: 'good',
+      });
+      await expectCode(at('/noncritical.crl').check(minato, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
