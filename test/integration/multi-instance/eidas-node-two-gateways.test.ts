@@ -1,0 +1,161 @@
+/**
+ * The eIDAS connector SP (source `eidas-node`) across two gateway instances on one Redis, each with its own
+ * data directory: the EU node reads the SP metadata from B, the AuthnRequest is issued by A, the node's
+ * response is posted to the ACS on B (cross-site POST without cookies), and /finish and consent alternate.
+ * Then the other way round: the same EU person must get the same pseudonymous subject whichever instance
+ * took the response — the source's pseudonym secret (`eu:eidas-pseudonym`) is derived from the shared pepper.
+ */
+import { createServer, type Server } from 'node:http';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Page, TestBrowser } from '../../helpers/browser.js';
+import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { discover } from '../../helpers/rp.js';
+import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+import { rsaKeyPair, type TestKeyPair } from '../eidas/support.js';
+import { makeTestNode, readRedirectRequest, type TestNode } from '../eidas/test-node.js';
+import { balance, redisPrefix } from './balancer.js';
+
+const haveRedis = await redisAvailable();
+const { prefix, cleanup } = redisPrefix();
+const REDIRECT = 'http://127.0.0.1:9/cb';
+let a: GatewayProcess;
+let b: GatewayProcess;
+let issuer: string;
+let nodeServer: Server;
+let node: TestNode;
+let spKeys: TestKeyPair;
+let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
+
+describe.skipIf(!haveRedis)(
+  'eIDAS connector SP across two instances (request from one, response to the other)',
+  () => {
+    beforeAll(async () => {
+      const nodePort = await freePort();
+      node = await makeTestNode(`http://127.0.0.1:${nodePort}`);
+      nodeServer = createServer((req, res) => {
+        if (req.url === '/metadata')
+          res.setHeader('content-type', 'application/samlmetadata+xml').end(node.metadata());
+        else res.writeHead(404).end();
+      });
+      await new Promise<void>((r) => nodeServer.listen(nodePort, '127.0.0.1', r));
+      spKeys = await rsaKeyPair('Kakehashi eIDAS connector SP');
+      rp = await privateKeyJwtClient('rp-eu-multi', REDIRECT);
+      const [portA, portB] = [await freePort(), await freePort()];
+      issuer = `http://127.0.0.1:${portA}`;
+      const secrets = await sharedSecrets();
+      const base = {
+        issuer,
+        devMode: true,
+        keys: { source: 'env' },
+        store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+        sources: [
+          {
+            adapter: 'eidas-node',
+            name: 'eu',
+            options: {
+              node: { metadataUrl: node.entityId, metadataSigningCert: node.metadataSigning.certPem },
+              signing: { key: spKeys.keyPem, cert: spKeys.certPem },
+            },
+          },
+        ],
+        clients: [rp.config],
+        log: { level: 'silent' },
+      };
+      [a, b] = await Promise.all([
+        spawnGateway(
+          { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
+          secrets,
+        ),
+        spawnGateway(
+          { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
+          secrets,
+        ),
+      ]);
+    }, 60_000);
+
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()]);
+      await new Promise((r) => nodeServer?.close(r));
+      await cleanup();
+    });
+
+    /** One login: the AuthnRequest from `requestFrom`, the node's response posted to `acsOn`. */
+    async function login(requestFrom: 'A' | 'B', acsOn: 'A' | 'B') {
+      const lb = balance(a, b, ({ path }) => {
+        if (/^\/interaction\/[^/]+\/source\/eu$/.test(path)) return requestFrom;
+        if (path === '/a/eu/acs' || path === '/a/eu/metadata') return acsOn;
+        return undefined;
+      });
+      try {
+        const acsUrl = `${issuer}/a/eu/acs`;
+        // The node's view of the SP: the metadata of the instance it will post to.
+        const metadata = await (await fetch(`${issuer}/a/eu/metadata`)).text();
+        expect(metadata).toContain(`Location="${acsUrl}"`);
+
+        const c = await discover(issuer, rp);
+        const verifier = oidc.randomPKCECodeVerifier();
+        const state = oidc.randomState();
+        const url = oidc.buildAuthorizationUrl(c, {
+          redirect_uri: REDIRECT,
+          scope: 'openid profile',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state,
+          acr_values: 'urn:kakehashi:loa:substantial',
+        });
+        const browser = new TestBrowser();
+        const atNode = (u: string) => u.startsWith(node.ssoUrl);
+        let page: Page = await browser.follow(url.href, atNode);
+        if (!atNode(page.url)) page = await browser.submit(page, '/source/eu', {}, atNode);
+        expect(page.url.startsWith(node.ssoUrl), lb.log()).toBe(true);
+        const xml = readRedirectRequest(page.url, spKeys.certPem);
+        const id = /ID="([^"]+)"/.exec(xml)?.[1] ?? '';
+
+        const response = await node.respond(
+          {
+            inResponseTo: id,
+            acsUrl,
+            audience: `${issuer}/a/eu/metadata`,
+            attributes: { Gender: ['Female'] },
+          },
+          spKeys.certPem,
+        );
+        // The node's auto-submitted form: a cross-site POST, without the browser's cookies.
+        const posted = await fetch(acsUrl, {
+          method: 'POST',
+          body: new URLSearchParams({ SAMLResponse: Buffer.from(response).toString('base64') }),
+          redirect: 'manual',
+        });
+        expect(posted.status, lb.log()).toBe(303);
+        const finishUrl = new URL(posted.headers.get('location') ?? '', acsUrl).href;
+        const atRp = (u: string) => u.startsWith(REDIRECT);
+        page = await browser.follow(finishUrl, atRp);
+        if (!atRp(page.url)) page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
+        expect(page.url.startsWith(REDIRECT), `${lb.log()}\n${page.body.slice(0, 500)}`).toBe(true);
+        const tokens = await oidc.authorizationCodeGrant(c, new URL(page.url), {
+          pkceCodeVerifier: verifier,
+          expectedState: state,
+        });
+        const claims = tokens.claims()!;
+        const info = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+        const by = (p: RegExp) => lb.served.filter((s) => p.test(s.path)).map((s) => s.by);
+        expect(by(/^\/interaction\/[^/]+\/source\/eu$/), lb.log()).toEqual([requestFrom]);
+        expect(by(/^\/a\/eu\/acs$/), lb.log()).toEqual([acsOn]);
+        return { claims, info };
+      } finally {
+        lb.restore();
+      }
+    }
+
+    it('takes at B the response to A’s AuthnRequest and the other way round; same subject both times', async () => {
+      const first = await login('A', 'B');
+      expect(first.claims.acr).toBe('urn:kakehashi:loa:substantial');
+      expect(first.info.family_name).toBe('Müller');
+      expect(first.info.birthdate).toBe('1964-08-12');
+      const second = await login('B', 'A');
+      expect(second.claims.sub).toBe(first.claims.sub);
+    });
+  },
+);
