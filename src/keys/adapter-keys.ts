@@ -7,9 +7,10 @@
  * - `keys.source: files | env` (several instances): every instance must hold the same pair, so they come from
  *   the operator's adapter key map (`keys.adapterKeysFile` / `KAKEHASHI_ADAPTER_KEYS`). Pairs nobody outside
  *   the deployment ever sees (INTERNAL_PURPOSES: secrets taken from `d`, clients of the own hub) are derived
- *   from the pepper when the map does not list them. A pair an outside party pins (issuer, verifier, SAML and
- *   upstream client keys) that the map lacks is refused in production; elsewhere it is generated per data
- *   directory, with a warning that other instances will not have it. See docs/decisions/0006.
+ *   from the pepper when the map does not list them. A pair an outside party pins (credential issuer,
+ *   verifier, upstream client keys; PUBLISHED_PURPOSES) that the map lacks is refused in production; elsewhere
+ *   it is generated per data directory, with a warning that other instances will not have it. See
+ *   docs/decisions/0006-adapter-keys-across-instances.md.
  */
 import { createECDH, hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
