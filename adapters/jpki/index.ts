@@ -5,7 +5,7 @@
  * See docs/schemes/jpki.md and schemes.md §1.
  */
 import { defineSourceAdapter, type SourceInstance } from '../../src/core/adapter.js';
-import { type JpkiOptions, jpkiOptionsSchema, loadAnchors } from './options.js';
+import { type JpkiOptions, jpkiOptionsSchema, loadAnchors, loadCertificates } from './options.js';
 import { createChallenge } from './source/challenge.js';
 import { demoLinkage, demoPlayer, loadDemoCards } from './source/demo.js';
 import { renderWaitingPage } from './source/page.js';
@@ -38,7 +38,17 @@ export const jpkiSource = defineSourceAdapter<JpkiOptions>({
       revocation = new PlatformStatusChecker(client);
       linkage = new PlatformLinkageService(client);
     } else if (rev.kind === 'ocsp') {
-      revocation = new OcspChecker({ ...http, url: rev.url, randomBytes: ctx.randomBytes });
+      revocation = new OcspChecker({
+        ...http,
+        url: rev.url,
+        randomBytes: ctx.randomBytes,
+        ...(rev.responderCertificates && {
+          responderCertificates: await loadCertificates(
+            rev.responderCertificates,
+            'JPKI OCSP responder certificate',
+          ),
+        }),
+      });
     } else {
       revocation = new CrlChecker({ ...http, url: rev.url });
     }

@@ -29,7 +29,18 @@ export const jpkiOptionsSchema = z
       .strict()
       .prefault({}),
     revocation: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('ocsp'), url: httpUrl.optional() }).strict(),
+      z
+        .object({
+          kind: z.literal('ocsp'),
+          url: httpUrl.optional(),
+          /**
+           * Delegated responder certificates (PEM text or file paths) for a responder that leaves its own
+           * certificate out of its answers (RFC 6960 §4.2.1 makes `certs` optional). Each is authorised exactly
+           * like one inside a response (issued by the card's CA, id-kp-OCSPSigning, valid): never trusted alone.
+           */
+          responderCertificates: z.array(z.string().min(1).max(100_000)).min(1).max(32).optional(),
+        })
+        .strict(),
       z.object({ kind: z.literal('crl'), url: httpUrl.optional() }).strict(),
       z.object({ kind: z.literal('platform'), url: httpUrl }).strict(),
     ]),
@@ -69,30 +80,42 @@ function configError(message: string, cause?: unknown): GatewayError {
   return new GatewayError('ERR_JPKI_CONFIG', message, { oauth: 'server_error', status: 500, cause });
 }
 
-/** Load and check pinned anchors: each must be a CA certificate allowed to sign certificates. */
-export async function loadAnchors(entries: readonly string[]): Promise<X509Certificate[]> {
-  const anchors: X509Certificate[] = [];
+/** Certificates from config entries (PEM text, or a path to a PEM file; several blocks per entry allowed). */
+export async function loadCertificates(entries: readonly string[], what: string): Promise<X509Certificate[]> {
+  const out: X509Certificate[] = [];
   for (const entry of entries) {
     const text = entry.includes('-----BEGIN')
       ? entry
       : await readFile(entry, 'utf8').catch((e: unknown) => {
-          throw configError('a JPKI trust anchor file cannot be read', e);
+          throw configError(`a ${what} file cannot be read`, e);
         });
     let blocks: ArrayBuffer[];
     try {
       blocks = PemConverter.decode(text);
     } catch (e) {
-      throw configError('a JPKI trust anchor is not PEM', e);
+      throw configError(`a ${what} is not PEM`, e);
     }
-    if (blocks.length === 0) throw configError('a JPKI trust anchor entry holds no certificate');
+    if (blocks.length === 0) throw configError(`a ${what} entry holds no certificate`);
     for (const der of blocks) {
-      const cert = new X509Certificate(der);
-      // Validity is checked per login (an old generation may expire while configured); here only the CA profile.
-      if (!isUsableAnchor(cert, cert.notBefore.getTime())) {
-        throw configError('a JPKI trust anchor is not a CA certificate with keyCertSign');
+      try {
+        out.push(new X509Certificate(der));
+      } catch (e) {
+        throw configError(`a ${what} is not an X.509 certificate`, e);
       }
-      anchors.push(cert);
     }
+  }
+  return out;
+}
+
+/** Load and check pinned anchors: each must be a CA certificate allowed to sign certificates. */
+export async function loadAnchors(entries: readonly string[]): Promise<X509Certificate[]> {
+  const anchors: X509Certificate[] = [];
+  for (const cert of await loadCertificates(entries, 'JPKI trust anchor')) {
+    // Validity is checked per login (an old generation may expire while configured); here only the CA profile.
+    if (!isUsableAnchor(cert, cert.notBefore.getTime())) {
+      throw configError('a JPKI trust anchor is not a CA certificate with keyCertSign');
+    }
+    anchors.push(cert);
   }
   return anchors;
 }

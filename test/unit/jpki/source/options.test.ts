@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jpkiOptionsSchema, loadAnchors } from '../../../../adapters/jpki/options.js';
+import { jpkiOptionsSchema, loadAnchors, loadCertificates } from '../../../../adapters/jpki/options.js';
 import { createTestPki, issueCard, TEST_HOLDERS, type TestPki } from '../../../../adapters/jpki/pki/index.js';
 import { JPKI_POLICY } from '../../../../adapters/jpki/verify/chain.js';
 
@@ -38,6 +38,48 @@ describe('jpkiOptionsSchema', () => {
       jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'ocsp', url: 'ldap://x' } }).success,
     ).toBe(false);
     expect(jpkiOptionsSchema.safeParse({ ...base, authAnchors: [] }).success).toBe(false);
+  });
+
+  it('takes OCSP responder certificates on the ocsp kind only', () => {
+    const pem = ['-----BEGIN CERTIFICATE-----…'];
+    expect(
+      jpkiOptionsSchema.parse({ ...base, revocation: { kind: 'ocsp', responderCertificates: pem } })
+        .revocation,
+    ).toEqual({ kind: 'ocsp', responderCertificates: pem });
+    expect(
+      jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'crl', responderCertificates: pem } })
+        .success,
+    ).toBe(false);
+    expect(
+      jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'ocsp', responderCertificates: [] } })
+        .success,
+    ).toBe(false);
+  });
+});
+
+describe('loadCertificates (OCSP responder certificates)', () => {
+  it('reads end-entity certificates from PEM text and files, without the CA check of anchors', async () => {
+    const file = join(dir, 'responder.pem');
+    await writeFile(file, pki.authOcspResponder.certificate.toString('pem'));
+    const [fromFile] = await loadCertificates([file], 'JPKI OCSP responder certificate');
+    expect(fromFile?.equal(pki.authOcspResponder.certificate)).toBe(true);
+    await expect(loadAnchors([file])).rejects.toMatchObject({ code: 'ERR_JPKI_CONFIG' });
+  });
+
+  it('names what it was loading when an entry is unreadable or not a certificate', async () => {
+    const junk = join(dir, 'junk-responder.pem');
+    await writeFile(junk, 'hello');
+    await expect(loadCertificates([junk], 'JPKI OCSP responder certificate')).rejects.toMatchObject({
+      code: 'ERR_JPKI_CONFIG',
+      message: 'a JPKI OCSP responder certificate entry holds no certificate',
+    });
+    await expect(
+      loadCertificates([join(dir, 'nope.pem')], 'JPKI OCSP responder certificate'),
+    ).rejects.toMatchObject({ message: 'a JPKI OCSP responder certificate file cannot be read' });
+    const notCert = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    await expect(loadCertificates([notCert], 'JPKI OCSP responder certificate')).rejects.toMatchObject({
+      message: 'a JPKI OCSP responder certificate is not an X.509 certificate',
+    });
   });
 });
 
