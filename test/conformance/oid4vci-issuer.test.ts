@@ -148,6 +148,27 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
       for (const claim of (c.credential_metadata as { claims: { path: unknown[] }[] }).claims)
         expect(claim.path.length).toBeGreaterThan(0);
     }
+    // The suite's JSON schema (credential_issuer_metadata-1_0.json): known top-level members only, JWS
+    // algorithm names for the SD-JWT VC, COSE algorithm integers for the mdoc.
+    const known = [
+      'credential_issuer',
+      'authorization_servers',
+      'credential_endpoint',
+      'nonce_endpoint',
+      'deferred_credential_endpoint',
+      'notification_endpoint',
+      'credential_request_encryption',
+      'credential_response_encryption',
+      'batch_credential_issuance',
+      'signed_metadata',
+      'display',
+      'credential_configurations_supported',
+    ];
+    for (const k of Object.keys(m)) expect(known, k).toContain(k);
+    for (const d of m.display as Json[])
+      for (const k of Object.keys(d)) expect(['name', 'locale', 'logo']).toContain(k);
+    expect(configs[PID_CONFIGURATION_ID]?.credential_signing_alg_values_supported).toEqual(['ES256']);
+    expect(configs[PID_MDOC_CONFIGURATION_ID]?.credential_signing_alg_values_supported).toEqual([-7]);
     expect(configs[PID_CONFIGURATION_ID]).toMatchObject({ format: 'dc+sd-jwt', vct: JP_PID_STYLE_VCT });
     expect(configs[PID_MDOC_CONFIGURATION_ID]).toMatchObject({
       format: 'mso_mdoc',
