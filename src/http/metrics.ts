@@ -94,11 +94,14 @@ export function createMetrics(): Metrics {
     (options: HttpMiddlewareOptions = {}): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
       const start = performance.now();
+      // The method as it arrived: a handler may pass the request on as another (the consent POST continues as
+      // oidc-provider's GET resume).
+      const method = req.method;
       // A response always ends with one 'close' (after 'finish' when it was sent completely): one listener.
       res.on('close', () => {
         httpRequestDuration.observe(
           {
-            method: req.method,
+            method,
             route: routePattern(req, res, options.fallbackRoute),
             // Closed before it finished: the client went away before the response was complete.
             status: res.writableFinished ? String(res.statusCode) : 'aborted',

@@ -94,6 +94,11 @@ describe('consent', () => {
     expect(back.href.startsWith(REDIRECT)).toBe(true);
     expect(back.searchParams.get('code')).toBeTruthy();
     expect(back.searchParams.get('state')).toBe('s');
+    // Metrics see the request as it came: a POST to the consent route, not the GET it continued as.
+    const metrics = await (await fetch(`${gw.issuer}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^kakehashi_http_request_duration_seconds_count\{method="POST",route="\/auth\/:uid",status="303"\} [1-9]/m,
+    );
     // The interaction is consumed: the same decision again is refused without a second grant.
     const again = await browser.request(`${gw.issuer}${action}`, {
       method: 'POST',
