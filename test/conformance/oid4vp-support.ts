@@ -58,13 +58,18 @@ export interface VpLogin {
 }
 
 /** The RP (openid-client) sends the person to the hub, who picks the wallet source: the verifier's request. */
-export async function startVpLogin(issuer: string, rp: RpClient, source: string): Promise<VpLogin> {
+export async function startVpLogin(
+  issuer: string,
+  rp: RpClient,
+  source: string,
+  scope = 'openid',
+): Promise<VpLogin> {
   const c = await discover(issuer, rp);
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(c, {
     redirect_uri: REDIRECT,
-    scope: 'openid',
+    scope,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
@@ -106,7 +111,7 @@ export async function expectLoggedIn(s: VpLogin, answer: { status: number; body:
   const claims = tokens.claims()!;
   expect(claims.amr).toEqual(['pop']);
   expect(claims.acr).toBe('urn:kakehashi:loa:high');
-  return claims;
+  return { claims, info: await oidc.fetchUserInfo(s.c, tokens.access_token, claims.sub) };
 }
 
 /**

@@ -76,14 +76,19 @@ const start = (source = 'wallet') => startVpLogin(gw.issuer, rp, source);
 
 describe('OID4VP 1.0 verifier (OIDF oid4vp-1final-verifier-test-plan)', () => {
   it('oid4vp-1final-verifier-happy-flow', async () => {
-    const s = await start();
+    const s = await startVpLogin(gw.issuer, rp, 'wallet', 'openid profile');
     expect(s.req).toMatchObject({ response_type: 'vp_token', response_mode: 'direct_post.jwt' });
     expect(s.req.client_id).toMatch(/^x509_hash:/);
     // The DCQL query requests a single credential: an SD-JWT VC the mock issuer's type is one of.
     expect(s.req.dcql_query.credentials).toHaveLength(1);
     expect(s.req.dcql_query.credential_sets).toBeUndefined();
     expect(sdJwtQuery(s.req).meta.vct_values).toContain(EU_PID_VCT);
-    await expectLoggedIn(s, await post(s.req, await libraryPresentation(credential, holder, s.req)));
+    const { info } = await expectLoggedIn(
+      s,
+      await post(s.req, await libraryPresentation(credential, holder, s.req)),
+    );
+    // The mock issuer's PID, mapped: the RP sees the names and birthdate the credential carries.
+    expect(info).toMatchObject({ family_name: 'Mustermann', given_name: 'Erika', birthdate: '1984-01-26' });
   });
 
   it('oid4vp-1final-verifier-happy-flow (iso_mdl variant)', async () => {
