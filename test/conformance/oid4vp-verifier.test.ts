@@ -83,6 +83,42 @@ describe('OID4VP 1.0 verifier (OIDF oid4vp-1final-verifier-test-plan)', () => {
     expect(s.req.dcql_query.credentials).toHaveLength(1);
     expect(s.req.dcql_query.credential_sets).toBeUndefined();
     expect(sdJwtQuery(s.req).meta.vct_values).toContain(EU_PID_VCT);
+    // The suite's request object checks (the signature, typ and x509_hash client id: fetchVpRequest).
+    const ro = s.req as typeof s.req & Record<string, unknown>;
+    expect(ro.aud).toBe('https://self-issued.me/v2');
+    expect(ro.exp as number).toBeGreaterThan(ro.iat as number);
+    expect((ro.exp as number) - (ro.iat as number)).toBeLessThanOrEqual(3600);
+    for (const absent of [
+      'client_id_scheme',
+      'scope',
+      'redirect_uri',
+      'presentation_definition',
+      'transaction_data',
+      'wallet_nonce',
+      'request',
+      'request_uri',
+      'sub',
+    ])
+      expect(ro, absent).not.toHaveProperty(absent);
+    const [encKey, ...moreKeys] = s.req.client_metadata.jwks?.keys ?? [];
+    expect(moreKeys).toEqual([]);
+    expect(encKey).toMatchObject({
+      kty: 'EC',
+      crv: 'P-256',
+      use: 'enc',
+      alg: 'ECDH-ES',
+      kid: expect.any(String),
+    });
+    expect(encKey).not.toHaveProperty('d');
+    expect(s.req.client_metadata).toMatchObject({
+      vp_formats_supported: {
+        'dc+sd-jwt': { 'sd-jwt_alg_values': expect.any(Array), 'kb-jwt_alg_values': expect.any(Array) },
+      },
+    });
+    // An ephemeral encryption key per request (VP1FinalCheckEncryptionKeyNotReused).
+    const other = await start();
+    expect(other.req.client_metadata.jwks?.keys[0]?.x).not.toBe(encKey?.x);
+    expect(other.req.nonce).not.toBe(s.req.nonce);
     const { info } = await expectLoggedIn(
       s,
       await post(s.req, await libraryPresentation(credential, holder, s.req)),
