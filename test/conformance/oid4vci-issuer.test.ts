@@ -191,20 +191,44 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
     // Sending a notification is for issuers that advertise a notification endpoint; we do not.
     expect(m.notification_endpoint).toBeUndefined();
     const token = await parAuthorize(wallet, SCOPE);
-    const nonce = await wallet.nonce();
+    // The nonce response (ValidateVCINonceEndpointResponse): 200, JSON, Cache-Control no-store, a c_nonce.
+    const n = await fetch(String(m.nonce_endpoint), { method: 'POST' });
+    expect(n.status).toBe(200);
+    expect(n.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(n.headers.get('cache-control')).toMatch(/no-store/);
+    const { c_nonce: nonce, ...restNonce } = (await n.json()) as { c_nonce: string };
+    expect(nonce).toEqual(expect.any(String));
+    expect(Object.keys(restNonce)).toEqual([]);
     const r = await credentialRequest(wallet, token, {
       credential_configuration_id: PID_CONFIGURATION_ID,
       proofs: { jwt: [await wallet.proof(nonce)] },
       ...sprinkle(),
     });
     expect(r.status).toBe(200);
-    expect(r.body.notification_id).toBeUndefined();
+    // The credential response: JSON, no-store, no unknown members (VCIValidateNoUnknownKeysInCredentialResponse).
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(r.headers.get('cache-control')).toMatch(/no-store/);
+    expect(Object.keys(r.body)).toEqual(['credentials']);
     const { payload } = await verified(r.body.credentials);
     expect(payload).toMatchObject({
       iss: gw.issuer,
       vct: JP_PID_STYLE_VCT,
       cnf: { jwk: { x: (await wallet.key).publicJwk.x } },
     });
+  });
+
+  it('oid4vci-1_0-issuer-happy-flow (mso_mdoc configuration)', async () => {
+    const token = await parAuthorize(wallet, SCOPE);
+    const r = await credentialRequest(
+      wallet,
+      token,
+      await body({ credential_configuration_id: PID_MDOC_CONFIGURATION_ID }),
+    );
+    expect(r.status).toBe(200);
+    const [only, ...more] = r.body.credentials as { credential: string }[];
+    expect(more).toEqual([]);
+    // ValidateCredentialIsUnpaddedBase64Url; the reader checks of the mdoc are in test/integration/eudi/.
+    expect(only?.credential).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 
   it('oid4vci-1_0-issuer-happy-flow-additional-requests', async () => {
