@@ -209,12 +209,30 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.headers.get('cache-control')).toMatch(/no-store/);
     expect(Object.keys(r.body)).toEqual(['credentials']);
-    const { payload } = await verified(r.body.credentials);
+    const { payload, header } = await verified(r.body.credentials);
     expect(payload).toMatchObject({
       iss: gw.issuer,
       vct: JP_PID_STYLE_VCT,
       cnf: { jwk: { x: (await wallet.key).publicJwk.x } },
     });
+    // ValidateSdJwtVcCredentialClaims: typ, iat/nbf/exp, a public cnf.jwk, unique salts, the status list.
+    expect(header).toMatchObject({ typ: 'dc+sd-jwt', alg: 'ES256', x5c: [expect.any(String)] });
+    const now = Math.floor(Date.now() / 1000);
+    const p = payload as { iat: number; nbf: number; exp: number; cnf: { jwk: Json } };
+    expect(p.iat).toBeLessThanOrEqual(now);
+    expect(p.nbf).toBeLessThanOrEqual(now);
+    expect(p.exp).toBeGreaterThan(now);
+    expect(Object.keys(p.cnf.jwk).sort()).toEqual(['crv', 'kty', 'x', 'y']);
+    const credential = (r.body.credentials as { credential: string }[])[0]!.credential;
+    const salts = credential
+      .split('~')
+      .slice(1, -1)
+      .map((d) => (JSON.parse(Buffer.from(d, 'base64url').toString()) as string[])[0]);
+    expect(new Set(salts).size).toBe(salts.length);
+    const { uri } = (payload as { status: { status_list: { uri: string } } }).status.status_list;
+    const list = await fetch(uri);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('content-type')).toMatch(/^application\/statuslist\+jwt/);
   });
 
   it('oid4vci-1_0-issuer-happy-flow (mso_mdoc configuration)', async () => {
