@@ -11,7 +11,8 @@
  * oid4vci-1_0-issuer-metadata-test                        | yes     | unsigned JSON metadata, AS metadata
  * oid4vci-1_0-issuer-metadata-test-signed                 | no      | we publish no signed_metadata (skip condition checked)
  * oid4vci-1_0-issuer-happy-flow                           | yes     | PAR + DPoP + nonce + proof; unknown members ignored;
- *                                                         |         | no notification_endpoint, so no notification is sent
+ *                                                         |         | no notification_endpoint, so no notification is sent;
+ *                                                         |         | also the pre-authorized_code grant and the mdoc
  * oid4vci-1_0-issuer-happy-flow-additional-requests       | yes     | x-fapi-customer-ip-address (IPv6), UTF-8 JSON Accept,
  *                                                         |         | permissive Accept: each a fresh 200
  * oid4vci-1_0-issuer-happy-flow-multiple-clients          | yes     | two wallet clients, one after the other
@@ -54,6 +55,7 @@ import {
   credentialRequest,
   credentialRequestTokenInQuery,
   parAuthorize,
+  preAuthorizedToken,
   sprinkle,
 } from './oid4vci-support.js';
 
@@ -233,6 +235,17 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
     const list = await fetch(uri);
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toMatch(/^application\/statuslist\+jwt/);
+  });
+
+  it('oid4vci-1_0-issuer-happy-flow (pre-authorized_code variant)', async () => {
+    const token = await preAuthorizedToken(wallet, gw.issuer);
+    const r = await credentialRequest(wallet, token, await body());
+    expect(r.status).toBe(200);
+    const { payload } = await verified(r.body.credentials);
+    expect(payload).toMatchObject({
+      vct: JP_PID_STYLE_VCT,
+      cnf: { jwk: { x: (await wallet.key).publicJwk.x } },
+    });
   });
 
   it('oid4vci-1_0-issuer-happy-flow (mso_mdoc configuration)', async () => {

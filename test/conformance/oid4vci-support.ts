@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { TestBrowser } from '../helpers/browser.js';
 import { browserLogin } from '../helpers/rp.js';
-import type { TestWallet } from '../integration/eudi/wallet.js';
+import { PRE_AUTHORIZED_GRANT, TestWallet } from '../integration/eudi/wallet.js';
 
 export interface WalletToken {
   accessToken: string;
@@ -115,4 +115,32 @@ export function corruptSignature(jws: string): string {
   sig[0] = (sig[0] ?? 0) ^ 0xff;
   sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0x01;
   return `${h}.${p}.${sig.toString('base64url')}`;
+}
+
+/**
+ * The pre-authorized code grant variant: the person logs in at the issuer's offer page (demo source), the
+ * wallet reads the offer (by value) and the transaction code, and redeems them at the token endpoint with
+ * DPoP and unknown members.
+ */
+export async function preAuthorizedToken(wallet: TestWallet, issuer: string): Promise<WalletToken> {
+  const browser = new TestBrowser();
+  const start = await browser.request(`${issuer}/a/eudi/offer`);
+  const { callbackUrl } = await browserLogin(
+    start.headers.get('location') ?? '',
+    `${issuer}/a/eudi/offer/callback`,
+    { browser },
+  );
+  const page = await browser.request(callbackUrl.href);
+  const uri = /id="offer-link" href="([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+  const txCode = /id="tx-code"[^>]*>(\d+)</.exec(page.body)?.[1];
+  if (!uri || !txCode) throw new Error('no offer on the offer page');
+  const grant = TestWallet.parseOffer(uri).grants[PRE_AUTHORIZED_GRANT];
+  const dpop = await wallet.dpop();
+  const tokens = await oidc.genericGrantRequest(
+    await wallet.oauth(),
+    PRE_AUTHORIZED_GRANT,
+    { 'pre-authorized_code': grant['pre-authorized_code'], tx_code: txCode, ...sprinkle() },
+    dpop ? { DPoP: dpop } : undefined,
+  );
+  return { accessToken: tokens.access_token, ...(dpop && { dpop }) };
 }
