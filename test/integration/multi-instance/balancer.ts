@@ -4,9 +4,6 @@
  * with the instance that served it. Clients keep seeing A's host (cookies, redirects, issuer), and B is told
  * A's host in X-Forwarded-Host, as behind a reverse proxy.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { REDIS_URL } from '../../helpers/redis.js';
 import type { GatewayProcess } from '../../helpers/spawn-gateway.js';
 
 export interface Served {
@@ -25,8 +22,7 @@ export interface Balancer {
 
 /** `route` returns who serves a request; undefined means "the next one in turn". */
 export function balance(
-  a: GatewayProcess,
-  b: GatewayProcess,
+  { a, b }: { readonly a: GatewayProcess; readonly b: GatewayProcess },
   route: (req: { method: string; path: string }) => 'A' | 'B' | undefined = () => undefined,
 ): Balancer {
   const realFetch = globalThis.fetch;
@@ -58,22 +54,5 @@ export function balance(
       globalThis.fetch = realFetch;
     },
     log: () => served.map((s) => `${s.method} ${s.path} ${s.by}`).join('\n'),
-  };
-}
-
-/** A fresh Redis key prefix per test file, and its cleanup. */
-export function redisPrefix(): { prefix: string; cleanup(): Promise<void> } {
-  const prefix = `kakehashi-test-${randomBytes(4).toString('hex')}:`;
-  return {
-    prefix,
-    cleanup: async () => {
-      const r = new Redis(REDIS_URL);
-      try {
-        const keys = await r.keys(`${prefix}*`);
-        if (keys.length) await r.del(...keys);
-      } finally {
-        r.disconnect();
-      }
-    },
   };
 }

@@ -10,18 +10,16 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Page, TestBrowser } from '../../helpers/browser.js';
 import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
-import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
 import { rsaKeyPair, type TestKeyPair } from '../eidas/support.js';
 import { makeTestNode, readRedirectRequest, type TestNode } from '../eidas/test-node.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
 const REDIRECT = 'http://127.0.0.1:9/cb';
-let a: GatewayProcess;
-let b: GatewayProcess;
+let pair: Pair;
 let issuer: string;
 let nodeServer: Server;
 let node: TestNode;
@@ -42,14 +40,7 @@ describe.skipIf(!haveRedis)(
       await new Promise<void>((r) => nodeServer.listen(nodePort, '127.0.0.1', r));
       spKeys = await rsaKeyPair('Kakehashi eIDAS connector SP');
       rp = await privateKeyJwtClient('rp-eu-multi', REDIRECT);
-      const [portA, portB] = [await freePort(), await freePort()];
-      issuer = `http://127.0.0.1:${portA}`;
-      const secrets = await sharedSecrets();
-      const base = {
-        issuer,
-        devMode: true,
-        keys: { source: 'env' },
-        store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+      pair = await spawnPair({
         sources: [
           {
             adapter: 'eidas-node',
@@ -61,29 +52,18 @@ describe.skipIf(!haveRedis)(
           },
         ],
         clients: [rp.config],
-        log: { level: 'silent' },
-      };
-      [a, b] = await Promise.all([
-        spawnGateway(
-          { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
-          secrets,
-        ),
-        spawnGateway(
-          { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
-          secrets,
-        ),
-      ]);
+      });
+      issuer = pair.issuer;
     }, 60_000);
 
     afterAll(async () => {
-      await Promise.all([a?.stop(), b?.stop()]);
+      await pair?.stop();
       await new Promise((r) => nodeServer?.close(r));
-      await cleanup();
     });
 
     /** One login: the AuthnRequest from `requestFrom`, the node's response posted to `acsOn`. */
     async function login(requestFrom: 'A' | 'B', acsOn: 'A' | 'B') {
-      const lb = balance(a, b, ({ path }) => {
+      const lb = balance(pair, ({ path }) => {
         if (/^\/interaction\/[^/]+\/source\/eu$/.test(path)) return requestFrom;
         if (path === '/a/eu/acs' || path === '/a/eu/metadata') return acsOn;
         return undefined;

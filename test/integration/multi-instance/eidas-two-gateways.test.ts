@@ -10,15 +10,15 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
-import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+import { redisAvailable } from '../../helpers/redis.js';
+import type { GatewayProcess } from '../../helpers/spawn-gateway.js';
 import { samlLogin } from '../eidas/flow.js';
 import { type Connector, makeConnector, NP, rsaKeyPair } from '../eidas/support.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, pairAddress, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
+let pair: Pair;
 let a: GatewayProcess;
 let b: GatewayProcess;
 let issuer: string;
@@ -31,53 +31,40 @@ const certsOf = (xml: string) =>
 
 describe.skipIf(!haveRedis)('eIDAS proxy service across two instances (request at A, callback at B)', () => {
   beforeAll(async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
+    const address = await pairAddress();
+    issuer = address.issuer;
     const idpKeys = await rsaKeyPair('Kakehashi eIDAS proxy service');
     idpCertPem = idpKeys.certPem;
     connector = await makeConnector(
       { ssoUrl: `${issuer}/a/eidas/sso`, entityId: `${issuer}/a/eidas/metadata`, certPem: idpKeys.certPem },
       'connector-de',
     );
-    const secrets = await sharedSecrets();
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
-      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
-      targets: [
-        {
-          adapter: 'eidas',
-          name: 'eidas',
-          options: {
-            signing: { key: idpKeys.keyPem, cert: idpKeys.certPem },
-            connectors: [{ metadata: connector.metadata, country: 'DE' }],
+    pair = await spawnPair(
+      {
+        sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
+        targets: [
+          {
+            adapter: 'eidas',
+            name: 'eidas',
+            options: {
+              signing: { key: idpKeys.keyPem, cert: idpKeys.certPem },
+              connectors: [{ metadata: connector.metadata, country: 'DE' }],
+            },
           },
-        },
-      ],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
-        secrets,
-      ),
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
-        secrets,
-      ),
-    ]);
+        ],
+      },
+      { address },
+    );
+    ({ a, b } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await cleanup();
+    await pair?.stop();
   });
 
   /** One login from the connector; returns the validated profile and who served what. */
   async function login() {
-    const lb = balance(a, b, ({ path }) => {
+    const lb = balance(pair, ({ path }) => {
       if (path === '/a/eidas/sso') return 'A';
       if (path === '/a/eidas/callback') return 'B';
       if (path === '/a/eidas/metadata') return 'B';

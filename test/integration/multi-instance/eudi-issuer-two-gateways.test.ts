@@ -17,23 +17,17 @@ import {
   PID_MDOC_CONFIGURATION_ID,
 } from '../../../adapters/eudi/issuer/provider-feature.js';
 import { TestBrowser } from '../../helpers/browser.js';
-import { freePort } from '../../helpers/gateway.js';
 import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { browserLogin } from '../../helpers/rp.js';
-import {
-  adapterKeys,
-  type GatewayProcess,
-  sharedSecrets,
-  spawnGateway,
-} from '../../helpers/spawn-gateway.js';
+import { adapterKeys, type GatewayProcess } from '../../helpers/spawn-gateway.js';
 import { independentVerifier, issuerTarget, TestWallet, WALLET, WALLET_CB } from '../eudi/wallet.js';
-import { type Balancer, balance, redisPrefix } from './balancer.js';
+import { type Balancer, balance } from './balancer.js';
+import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
+let pair: Pair;
 let a: GatewayProcess;
-let b: GatewayProcess;
 let issuer: string;
 /** Paths of the nonce and credential endpoints (from the issuer metadata). */
 const NONCE = '/challenge';
@@ -44,7 +38,7 @@ const CREDENTIAL = '/credential';
  * what a verifier reads (status lists, the TEST root) from `reads`.
  */
 function walletBalancer(reads: 'A' | 'B'): Balancer {
-  return balance(a, b, ({ method, path }) => {
+  return balance(pair, ({ method, path }) => {
     if (path === NONCE) return 'A';
     if (method === 'POST' && path === CREDENTIAL) return 'B';
     if (path.startsWith('/a/eudi/status/') || path === '/a/eudi/test-root.pem') return reads;
@@ -54,31 +48,19 @@ function walletBalancer(reads: 'A' | 'B'): Balancer {
 
 describe.skipIf(!haveRedis)('OpenID4VCI issuance across two instances (own data dirs, shared keys)', () => {
   beforeAll(async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
-    const env = {
-      ...(await sharedSecrets()),
+    pair = await spawnPair(
+      {
+        sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
+        targets: [issuerTarget()],
+      },
       // What the operator generates once: the pairs the issuer publishes (key and its TEST root).
-      ...(await adapterKeys(['eudi:issuer', 'eudi:issuer-test-root'])),
-    };
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
-      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
-      targets: [issuerTarget()],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } }, env),
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } }, env),
-    ]);
+      { env: await adapterKeys(['eudi:issuer', 'eudi:issuer-test-root']) },
+    );
+    ({ a, issuer } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await cleanup();
+    await pair?.stop();
   });
 
   it('issues an SD-JWT VC at B with requests spread over A and B; its x5c chains to A’s root and A’s status list verifies', async () => {
@@ -146,7 +128,7 @@ describe.skipIf(!haveRedis)('OpenID4VCI issuance across two instances (own data 
   it('pre-authorized code: the offer page starts at A, its hub callback lands on B, the wallet redeems spread over both', async () => {
     // The offer page is a client of the gateway's own hub (`eudi:offer-client`, derived from the pepper): B
     // redeems at the hub a code issued for the client A registered.
-    const lb = balance(a, b, ({ path }) => {
+    const lb = balance(pair, ({ path }) => {
       if (path === '/a/eudi/offer') return 'A';
       if (path === '/a/eudi/offer/callback') return 'B';
       return undefined;

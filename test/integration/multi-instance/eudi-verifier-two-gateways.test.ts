@@ -17,25 +17,19 @@ import { JP_PID_STYLE_DOCTYPE } from '../../../adapters/eudi/issuer/mdoc.js';
 import { PID_CONFIGURATION_ID } from '../../../adapters/eudi/issuer/provider-feature.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { TestBrowser } from '../../helpers/browser.js';
-import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { privateKeyJwtClient } from '../../helpers/gateway.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
-import {
-  adapterKeys,
-  type GatewayProcess,
-  sharedSecrets,
-  spawnGateway,
-} from '../../helpers/spawn-gateway.js';
+import { adapterKeys } from '../../helpers/spawn-gateway.js';
 import { answer, fetchVpRequest } from '../eudi/vp-wallet.js';
 import { issuerTarget, TestWallet, WALLET, WALLET_CB } from '../eudi/wallet.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const HIGH = 'urn:kakehashi:loa:high';
-let a: GatewayProcess;
-let b: GatewayProcess;
+let pair: Pair;
 let issuer: string;
 let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
 
@@ -47,8 +41,6 @@ const pairOf = (privateJwk: JWK) => {
 describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, answer to B)', () => {
   beforeAll(async () => {
     rp = await privateKeyJwtClient('rp-wallet-multi', REDIRECT);
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
     const supplied = await adapterKeys([
       'eudi:issuer',
       'eudi:issuer-test-root',
@@ -62,48 +54,41 @@ describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, ans
       issuerName: 'unused',
       now: Date.now(),
     });
-    const env = { ...(await sharedSecrets()), ...supplied };
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
-      sources: [
-        { adapter: 'demo', name: 'demo', options: { loa: 'high' } },
-        {
-          adapter: 'eudi-wallet',
-          name: 'wallet',
-          options: {
-            trustedIssuers: [
-              {
-                name: 'kakehashi-test',
-                anchors: [rootPem],
-                vcts: [JP_PID_STYLE_VCT],
-                doctypes: [JP_PID_STYLE_DOCTYPE],
-                loa: 'high',
-              },
-            ],
+    pair = await spawnPair(
+      {
+        sources: [
+          { adapter: 'demo', name: 'demo', options: { loa: 'high' } },
+          {
+            adapter: 'eudi-wallet',
+            name: 'wallet',
+            options: {
+              trustedIssuers: [
+                {
+                  name: 'kakehashi-test',
+                  anchors: [rootPem],
+                  vcts: [JP_PID_STYLE_VCT],
+                  doctypes: [JP_PID_STYLE_DOCTYPE],
+                  loa: 'high',
+                },
+              ],
+            },
           },
-        },
-      ],
-      targets: [issuerTarget()],
-      clients: [rp.config],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } }, env),
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } }, env),
-    ]);
+        ],
+        targets: [issuerTarget()],
+        clients: [rp.config],
+      },
+      { env: supplied },
+    );
+    issuer = pair.issuer;
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await cleanup();
+    await pair?.stop();
   });
 
   /** Issue a credential through the deployment (requests alternating). */
   async function issue(wallet: TestWallet): Promise<string> {
-    const lb = balance(a, b);
+    const lb = balance(pair);
     try {
       return await wallet.obtain(
         await wallet.authorize('jp_pid_style', new TestBrowser()),
@@ -121,7 +106,7 @@ describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, ans
     requestFrom: 'A' | 'B',
     answerTo: 'A' | 'B',
   ) {
-    const lb = balance(a, b, ({ path }) => {
+    const lb = balance(pair, ({ path }) => {
       if (path.startsWith('/a/wallet/request/')) return requestFrom;
       if (path.startsWith('/a/wallet/response/')) return answerTo;
       return undefined;
@@ -184,7 +169,7 @@ describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, ans
   it('both instances present the same verifier certificate and client id', async () => {
     const ids = new Set<string>();
     for (const target of ['A', 'B'] as const) {
-      const lb = balance(a, b, () => target);
+      const lb = balance(pair, () => target);
       try {
         const c = await discover(issuer, rp);
         const url = oidc.buildAuthorizationUrl(c, {

@@ -17,18 +17,16 @@ import {
   TEST_HOLDERS,
 } from '../../../adapters/jpki/pki/index.js';
 import { TestBrowser } from '../../helpers/browser.js';
-import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { privateKeyJwtClient } from '../../helpers/gateway.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
-import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const HIGH = 'urn:kakehashi:loa:high';
-let a: GatewayProcess;
-let b: GatewayProcess;
+let pair: Pair;
 let issuer: string;
 let revocation: RevocationServer;
 let card: IssuedCard;
@@ -45,14 +43,7 @@ describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, 
     card = await issueCard(pki, TEST_HOLDERS[0]!, urls);
     revocation.linkCertificates({ auth: card.auth.certificate, sign: card.sign.certificate });
     rp = await privateKeyJwtClient('rp-jpki-multi', REDIRECT);
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
-    const secrets = await sharedSecrets();
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+    pair = await spawnPair({
       sources: [
         {
           adapter: 'jpki',
@@ -67,29 +58,18 @@ describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, 
         },
       ],
       clients: [rp.config],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
-        secrets,
-      ),
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
-        secrets,
-      ),
-    ]);
+    });
+    issuer = pair.issuer;
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await pair?.stop();
     await revocation?.close();
-    await cleanup();
   });
 
   /** One card login; returns the tokens' claims, the userinfo, and who served what. */
   async function login(params: Record<string, string>) {
-    const lb = balance(a, b, ({ path }) => {
+    const lb = balance(pair, ({ path }) => {
       if (path.startsWith('/a/jpki/challenge/') || path.startsWith('/a/jpki/response/')) return 'B';
       if (path.startsWith('/a/jpki/status/')) return 'A';
       return undefined;

@@ -8,22 +8,18 @@
  */
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
+import { privateKeyJwtClient } from '../../helpers/gateway.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
-import {
-  adapterKeys,
-  type GatewayProcess,
-  sharedSecrets,
-  spawnGateway,
-} from '../../helpers/spawn-gateway.js';
+import { adapterKeys, type GatewayProcess } from '../../helpers/spawn-gateway.js';
 import { rpAuthorization, upstreamLogin } from '../oidc-upstream/support/login.js';
 import { startTestOp, type TestOp } from '../oidc-upstream/support/test-op.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, pairAddress, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
 const REDIRECT = 'http://127.0.0.1:9/cb';
+let pair: Pair;
 let a: GatewayProcess;
 let b: GatewayProcess;
 let issuer: string;
@@ -33,8 +29,8 @@ let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
 describe.skipIf(!haveRedis)('upstream OIDC login across two instances (start at A, callback at B)', () => {
   beforeAll(async () => {
     rp = await privateKeyJwtClient('rp-upstream-multi', REDIRECT);
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
+    const address = await pairAddress();
+    issuer = address.issuer;
     op = await startTestOp({
       fapi: false,
       clients: [
@@ -56,42 +52,35 @@ describe.skipIf(!haveRedis)('upstream OIDC login across two instances (start at 
       account: { name: '架橋 花子', birthdate: '1990-04-01' },
       claims: { name: ['name'], birthdate: ['birthdate'] },
     });
-    const env = { ...(await sharedSecrets()), ...(await adapterKeys(['up:client'])) };
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
-      sources: [
-        {
-          adapter: 'oidc-upstream',
-          name: 'up',
-          options: {
-            issuer: op.issuer,
-            allowInsecureRequests: true,
-            profile: 'digital-agency',
-            clientId: 'kakehashi-up',
-            userinfoSignedResponseAlg: 'ES256',
+    pair = await spawnPair(
+      {
+        sources: [
+          {
+            adapter: 'oidc-upstream',
+            name: 'up',
+            options: {
+              issuer: op.issuer,
+              allowInsecureRequests: true,
+              profile: 'digital-agency',
+              clientId: 'kakehashi-up',
+              userinfoSignedResponseAlg: 'ES256',
+            },
           },
-        },
-      ],
-      clients: [rp.config],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } }, env),
-      spawnGateway({ ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } }, env),
-    ]);
+        ],
+        clients: [rp.config],
+      },
+      { address, env: await adapterKeys(['up:client']) },
+    );
+    ({ a, b } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await pair?.stop();
     await op?.close();
-    await cleanup();
   });
 
   it('completes at B a login A started; B authenticates to the OP with the key A publishes', async () => {
-    const lb = balance(a, b, ({ path }) => {
+    const lb = balance(pair, ({ path }) => {
       if (path === '/a/up/callback') return 'B';
       // Should the OP fetch the JWKS through this process's fetch: from A.
       if (path === '/a/up/jwks.json') return 'A';

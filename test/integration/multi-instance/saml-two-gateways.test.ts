@@ -7,17 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../../helpers/browser.js';
-import { freePort } from '../../helpers/gateway.js';
-import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
-import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+import { redisAvailable } from '../../helpers/redis.js';
 import { samlLogin } from '../eidas/flow.js';
 import { makeSp, postedForm, samlIdp, type TestSp } from '../saml/support.js';
-import { balance, redisPrefix } from './balancer.js';
+import { balance } from './balancer.js';
+import { type Pair, pairAddress, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
-const { prefix, cleanup } = redisPrefix();
-let a: GatewayProcess;
-let b: GatewayProcess;
+let pair: Pair;
 let idp: Awaited<ReturnType<typeof samlIdp>>;
 let sp1: TestSp;
 let sp2: TestSp;
@@ -27,49 +24,33 @@ describe.skipIf(!haveRedis)('SAML IdP across two instances (SSO on each, Single 
     idp = await samlIdp();
     sp1 = await makeSp(idp, 'multi-sp1');
     sp2 = await makeSp(idp, 'multi-sp2');
-    const issuer = `http://127.0.0.1:${idp.port}`;
-    const portB = await freePort();
-    const secrets = await sharedSecrets();
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
-      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
-      targets: [
-        {
-          adapter: 'saml',
-          name: 'saml',
-          options: {
-            signing: { key: idp.keys.keyPem, cert: idp.keys.certPem },
-            sps: [
-              { metadata: sp1.metadata, attributes: ['givenName'] },
-              { metadata: sp2.metadata, attributes: ['givenName'] },
-            ],
+    pair = await spawnPair(
+      {
+        sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
+        targets: [
+          {
+            adapter: 'saml',
+            name: 'saml',
+            options: {
+              signing: { key: idp.keys.keyPem, cert: idp.keys.certPem },
+              sps: [
+                { metadata: sp1.metadata, attributes: ['givenName'] },
+                { metadata: sp2.metadata, attributes: ['givenName'] },
+              ],
+            },
           },
-        },
-      ],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: idp.port } },
-        secrets,
-      ),
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
-        secrets,
-      ),
-    ]);
+        ],
+      },
+      { address: await pairAddress(idp.port) },
+    );
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await cleanup();
+    await pair?.stop();
   });
 
   async function loginVia(browser: TestBrowser, sp: TestSp, instance: 'A' | 'B') {
-    const lb = balance(a, b, () => instance);
+    const lb = balance(pair, () => instance);
     try {
       const saml = sp.saml();
       const posted = await samlLogin(await saml.getAuthorizeUrlAsync('', undefined, {}), sp.acsUrl, {
@@ -90,7 +71,7 @@ describe.skipIf(!haveRedis)('SAML IdP across two instances (SSO on each, Single 
     const p2 = await loginVia(browser, sp2, 'B');
     const logoutUrl = idp.sloUrl.replace(/\/slo$/, '/logout');
 
-    const lb = balance(a, b);
+    const lb = balance(pair);
     try {
       const confirm = await browser.request(logoutUrl);
       expect(/id="session-count">(\d+)</.exec(confirm.body)?.[1], confirm.body.slice(0, 400)).toBe('2');

@@ -4,18 +4,18 @@
  * attribute of the test identity sits in plaintext anywhere in Redis. A balancer
  * without sticky sessions may send every browser request to the other instance.
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
 import { browserLogin, discover } from '../../helpers/rp.js';
-import { type GatewayProcess, sharedSecrets, spawnGateway } from '../../helpers/spawn-gateway.js';
+import type { GatewayProcess } from '../../helpers/spawn-gateway.js';
+import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
 const REDIRECT = 'http://127.0.0.1:9/cb';
-const prefix = `kakehashi-test-${randomBytes(4).toString('hex')}:`;
+let pair: Pair;
 let a: GatewayProcess;
 let b: GatewayProcess;
 let issuer: string;
@@ -24,36 +24,15 @@ let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
 describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
   beforeAll(async () => {
     rp = await privateKeyJwtClient('rp-multi', REDIRECT);
-    const [portA, portB] = [await freePort(), await freePort()];
-    issuer = `http://127.0.0.1:${portA}`;
-    const secrets = await sharedSecrets();
-    const base = {
-      issuer,
-      devMode: true,
-      keys: { source: 'env' },
-      store: { kind: 'redis', url: REDIS_URL, keyPrefix: prefix },
+    pair = await spawnPair({
       sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
       clients: [rp.config],
-      log: { level: 'silent' },
-    };
-    [a, b] = await Promise.all([
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}a`, listen: { host: '127.0.0.1', port: portA } },
-        secrets,
-      ),
-      spawnGateway(
-        { ...base, dataDir: `/tmp/${prefix}b`, listen: { host: '127.0.0.1', port: portB } },
-        secrets,
-      ),
-    ]);
+    });
+    ({ a, b, issuer } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    const r = new Redis(REDIS_URL);
-    const keys = await r.keys(`${prefix}*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await pair?.stop();
   });
 
   it('logs in on A and serves token and userinfo from B', async () => {
@@ -86,7 +65,7 @@ describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
     // Nothing personal in plaintext anywhere under our prefix.
     const r = new Redis(REDIS_URL);
     try {
-      const keys = await r.keys(`${prefix}*`);
+      const keys = await r.keys(`${pair.prefix}*`);
       expect(keys.length).toBeGreaterThan(5);
       let dump = '';
       for (const k of keys) {
