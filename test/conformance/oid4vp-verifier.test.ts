@@ -10,8 +10,9 @@
  *
  * Module                                          | Applies | Why / what we check
  * ----------------------------------------------- | ------- | -------------------------------------------------
- * oid4vp-1final-verifier-happy-flow               | yes     | SD-JWT VC (DCQL with a single credential) and, as the
- *                                                 |         | iso_mdl variant, an mdoc: the login completes
+ * oid4vp-1final-verifier-happy-flow               | yes     | SD-JWT VC (DCQL with a single credential), also by
+ *                                                 |         | direct_post, and, as the iso_mdl variant, an mdoc: the
+ *                                                 |         | login completes
  * oid4vp-1final-verifier-minimal-cnf-jwk          | yes     | cnf.jwk of kty, crv, x, y only: accepted
  * oid4vp-1final-verifier-request-uri-method-post  | no      | our request has no request_uri_method=post (checked)
  * oid4vp-1final-verifier-request-uri-fetched-twice | yes    | the second fetch serves the request again; answering it works
@@ -63,6 +64,7 @@ beforeAll(async () => {
         { adapter: 'demo', name: 'demo', options: { loa: 'high' } },
         walletSource('wallet', mockIssuer.rootPem, { doctypes: [] }),
         walletSource('wallet-mdoc', mockIssuer.rootPem, { doctypes: [JP_PID_STYLE_DOCTYPE] }),
+        walletSource('wallet-plain', mockIssuer.rootPem, { doctypes: [], responseMode: 'direct_post' }),
       ],
     },
   });
@@ -125,6 +127,13 @@ describe('OID4VP 1.0 verifier (OIDF oid4vp-1final-verifier-test-plan)', () => {
     );
     // The mock issuer's PID, mapped: the RP sees the names and birthdate the credential carries.
     expect(info).toMatchObject({ family_name: 'Mustermann', given_name: 'Erika', birthdate: '1984-01-26' });
+  });
+
+  it('oid4vp-1final-verifier-happy-flow (direct_post variant)', async () => {
+    const s = await start('wallet-plain');
+    expect(s.req.response_mode).toBe('direct_post');
+    expect(s.req.client_metadata.jwks).toBeUndefined();
+    await expectLoggedIn(s, await post(s.req, await libraryPresentation(credential, holder, s.req)));
   });
 
   it('oid4vp-1final-verifier-happy-flow (iso_mdl variant)', async () => {
