@@ -21,9 +21,9 @@
  * oid4vci-1_0-issuer-fail-invalid-nonce                   | yes     | invalid_nonce
  * oid4vci-1_0-issuer-fail-invalid-jwt-proof-signature     | yes     | invalid_proof
  * oid4vci-1_0-issuer-fail-invalid-key-attestation-signature | no    | no configuration requires key attestation (checked)
- * oid4vci-1_0-issuer-fail-invalid-client-attestation-signature | no | wallets are public clients (PKCE, auth none); no
- * oid4vci-1_0-issuer-fail-invalid-client-attestation-pop-signature | no | attest_jwt_client_auth is offered (checked)
- * oid4vci-1_0-issuer-fail-client-attestation-exp-in-past  | no      | (same: client_attestation variant only)
+ * oid4vci-1_0-issuer-fail-invalid-client-attestation-signature | no | client_attestation variant only: wallets are public
+ * oid4vci-1_0-issuer-fail-invalid-client-attestation-pop-signature | no | clients (PKCE, auth none); attest_jwt_client_auth
+ * oid4vci-1_0-issuer-fail-client-attestation-exp-in-past  | no      | is not offered (checked)
  * oid4vci-1_0-issuer-fail-client-attestation-no-sub       | no      | (same)
  * oid4vci-1_0-issuer-fail-client-attestation-pop-wrong-aud | no     | (same)
  * oid4vci-1_0-issuer-fail-mismatched-client-attestation-pop-key | no | (same)
