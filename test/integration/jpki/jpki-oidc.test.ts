@@ -5,113 +5,60 @@
  * basic four attributes (claims + verified_claims, acr high), and a revoked card.
  */
 import 'reflect-metadata';
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { respondToChallenge, VirtualMyNumberCard } from '../../../adapters/jpki/card/index.js';
-import {
-  createTestPki,
-  type IssuedCard,
-  issueCard,
-  type RevocationServer,
-  startRevocationServer,
-  TEST_HOLDERS,
-} from '../../../adapters/jpki/pki/index.js';
+import { type IssuedCard, TEST_HOLDERS } from '../../../adapters/jpki/pki/index.js';
 import { TestBrowser } from '../../helpers/browser.js';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { bootGateway, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
+import {
+  answerWithCard,
+  finishJpkiLogin,
+  type JpkiPeers,
+  openJpkiChallenge,
+  startJpki,
+} from '../../helpers/jpki.js';
 import { discover } from '../../helpers/rp.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const HIGH = 'urn:kakehashi:loa:high';
 let gw: TestGateway;
-let revocation: RevocationServer;
+let jpki: JpkiPeers;
 let card: IssuedCard;
 let revokedCard: IssuedCard;
 let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
 
 beforeAll(async () => {
-  const pki = await createTestPki();
-  revocation = await startRevocationServer(pki);
-  const urls = {
-    ocspUrl: { auth: revocation.ocspUrl('auth'), sign: revocation.ocspUrl('sign') },
-    crlUrl: { auth: revocation.crlUrl('auth'), sign: revocation.crlUrl('sign') },
-  };
-  card = await issueCard(pki, TEST_HOLDERS[0]!, urls);
-  revokedCard = await issueCard(pki, TEST_HOLDERS[1]!, urls);
-  for (const c of [card, revokedCard])
-    revocation.linkCertificates({ auth: c.auth.certificate, sign: c.sign.certificate });
-  revocation.revoke(revokedCard.auth.certificate);
+  jpki = await startJpki([TEST_HOLDERS[0]!, TEST_HOLDERS[1]!]);
+  [card, revokedCard] = jpki.cards as [IssuedCard, IssuedCard];
+  jpki.revocation.revoke(revokedCard.auth.certificate);
   rp = await privateKeyJwtClient('rp-jpki', REDIRECT);
-  gw = await bootGateway({
-    clients: [rp.config],
-    config: {
-      sources: [
-        {
-          adapter: 'jpki',
-          name: 'jpki',
-          options: {
-            authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
-            signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
-            policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
-            revocation: { kind: 'ocsp' },
-            linkage: { url: revocation.platformStatusUrl },
-          },
-        },
-      ],
-    },
-  });
+  gw = await bootGateway({ clients: [rp.config], config: { sources: [jpki.source] } });
 }, 60_000);
 
 afterAll(async () => {
   await gw?.close();
-  await revocation?.close();
+  await jpki?.revocation.close();
 });
 
 /** The user picks the card, the card client answers the challenge, the browser finishes and consents. */
 async function cardLogin(params: Record<string, string>, theCard: IssuedCard) {
-  const c = await discover(gw.issuer, rp);
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(c, {
-    redirect_uri: REDIRECT,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...params,
-  });
+  const flow = await codeFlow(await discover(gw.issuer, rp), REDIRECT, params, { nonce: true });
   const browser = new TestBrowser();
   const atRp = (u: string) => u.startsWith(REDIRECT);
-  const login = await browser.follow(url.href, atRp);
-  expect(login.body).toContain('data-source="jpki"');
-  const waiting = await browser.submit(login, '/source/jpki', {}, atRp);
-  const challengeUrl = /id="jpki-challenge-url">([^<]+)</.exec(waiting.body)?.[1]?.replace(/&amp;/g, '&');
-  expect(challengeUrl).toMatch(/\/a\/jpki\/challenge\//);
-  const card = new VirtualMyNumberCard(theCard);
-  const answer = await respondToChallenge(challengeUrl!, card, {
-    authPin: theCard.authPin,
-    signPin: theCard.signPin,
-  });
-  let page = await browser.follow(challengeUrl!.replace('/challenge/', '/finish/'), atRp);
-  if (page.body.includes('id="consent"'))
-    page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
+  const challengeUrl = await openJpkiChallenge(browser, flow.url.href, atRp);
+  const { answer, apdus } = await answerWithCard(challengeUrl, theCard);
+  const page = await finishJpkiLogin(browser, challengeUrl, atRp);
   expect(page.url.startsWith(REDIRECT)).toBe(true);
-  return { c, callbackUrl: new URL(page.url), verifier, state, nonce, answer, apdus: card.apduLog };
+  return { flow, callbackUrl: new URL(page.url), answer, apdus };
 }
 
 describe('JPKI login through the OIDC hub', () => {
   it('authenticates with the authentication certificate only: pseudonymous, acr high, no personal claims', async () => {
     const r = await cardLogin({ scope: 'openid', acr_values: HIGH }, card);
     expect(r.answer.status).toBe(200);
-    const tokens = await oidc.authorizationCodeGrant(r.c, r.callbackUrl, {
-      pkceCodeVerifier: r.verifier,
-      expectedState: r.state,
-      expectedNonce: r.nonce,
-    });
-    const claims = tokens.claims()!;
+    const { claims, info } = await r.flow.redeem(r.callbackUrl);
     expect(claims.acr).toBe(HIGH);
     expect(claims.amr).toEqual(['hwk', 'pin', 'sc']);
-    const info = await oidc.fetchUserInfo(r.c, tokens.access_token, claims.sub);
     expect(Object.keys(info)).toEqual(['sub']);
     // Only the authentication key was used: no signing PIN, no signing certificate read.
     expect(r.apdus.some((a) => a.command.startsWith('00A4020C02001B'))).toBe(false);
@@ -135,14 +82,8 @@ describe('JPKI login through the OIDC hub', () => {
       },
       card,
     );
-    const tokens = await oidc.authorizationCodeGrant(r.c, r.callbackUrl, {
-      pkceCodeVerifier: r.verifier,
-      expectedState: r.state,
-      expectedNonce: r.nonce,
-    });
-    const claims = tokens.claims()!;
+    const { claims, info } = await r.flow.redeem(r.callbackUrl);
     expect(claims.acr).toBe(HIGH);
-    const info = await oidc.fetchUserInfo(r.c, tokens.access_token, claims.sub);
     const holder = TEST_HOLDERS[0]!;
     expect(info.family_name).toBe(holder.familyName);
     expect(info.given_name).toBe(holder.givenName);

@@ -5,19 +5,18 @@
  * of the answer B verified from the shared store (JPKI `statusRecheckMs`), the login completes, and the RP
  * exchanges the code on whichever instance. A virtual My Number Card, a real OCSP responder.
  */
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { respondToChallenge, VirtualMyNumberCard } from '../../../adapters/jpki/card/index.js';
-import {
-  createTestPki,
-  type IssuedCard,
-  issueCard,
-  type RevocationServer,
-  startRevocationServer,
-  TEST_HOLDERS,
-} from '../../../adapters/jpki/pki/index.js';
+import { type IssuedCard, TEST_HOLDERS } from '../../../adapters/jpki/pki/index.js';
 import { TestBrowser } from '../../helpers/browser.js';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { privateKeyJwtClient } from '../../helpers/gateway.js';
+import {
+  answerWithCard,
+  finishJpkiLogin,
+  type JpkiPeers,
+  openJpkiChallenge,
+  startJpki,
+} from '../../helpers/jpki.js';
 import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
 import { balance } from './balancer.js';
@@ -28,43 +27,22 @@ const REDIRECT = 'http://127.0.0.1:9/cb';
 const HIGH = 'urn:kakehashi:loa:high';
 let pair: Pair;
 let issuer: string;
-let revocation: RevocationServer;
+let jpki: JpkiPeers;
 let card: IssuedCard;
 let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
 
 describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, long poll on A)', () => {
   beforeAll(async () => {
-    const pki = await createTestPki();
-    revocation = await startRevocationServer(pki);
-    const urls = {
-      ocspUrl: { auth: revocation.ocspUrl('auth'), sign: revocation.ocspUrl('sign') },
-      crlUrl: { auth: revocation.crlUrl('auth'), sign: revocation.crlUrl('sign') },
-    };
-    card = await issueCard(pki, TEST_HOLDERS[0]!, urls);
-    revocation.linkCertificates({ auth: card.auth.certificate, sign: card.sign.certificate });
+    jpki = await startJpki([TEST_HOLDERS[0]!]);
+    card = jpki.cards[0]!;
     rp = await privateKeyJwtClient('rp-jpki-multi', REDIRECT);
-    pair = await spawnPair({
-      sources: [
-        {
-          adapter: 'jpki',
-          name: 'jpki',
-          options: {
-            authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
-            signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
-            policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
-            revocation: { kind: 'ocsp' },
-            linkage: { url: revocation.platformStatusUrl },
-          },
-        },
-      ],
-      clients: [rp.config],
-    });
+    pair = await spawnPair({ sources: [jpki.source], clients: [rp.config] });
     issuer = pair.issuer;
   }, 60_000);
 
   afterAll(async () => {
     await pair?.stop();
-    await revocation?.close();
+    await jpki?.revocation.close();
   });
 
   /** One card login; returns the tokens' claims, the userinfo, and who served what. */
@@ -75,31 +53,14 @@ describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, 
       return undefined;
     });
     try {
-      const c = await discover(issuer, rp);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(c, {
-        redirect_uri: REDIRECT,
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        acr_values: HIGH,
-        ...params,
-      });
+      const flow = await codeFlow(await discover(issuer, rp), REDIRECT, { acr_values: HIGH, ...params });
       const browser = new TestBrowser();
       const atRp = (u: string) => u.startsWith(REDIRECT);
-      const start = await browser.follow(url.href, atRp);
-      const waiting = await browser.submit(start, '/source/jpki', {}, atRp);
-      const challengeUrl = /id="jpki-challenge-url">([^<]+)</.exec(waiting.body)?.[1]?.replace(/&amp;/g, '&');
-      expect(challengeUrl).toMatch(/\/a\/jpki\/challenge\//);
+      const challengeUrl = await openJpkiChallenge(browser, flow.url.href, atRp);
       // The waiting page's long poll, held by A while the card answers at B.
-      const statusUrl = `${challengeUrl!.replace('/challenge/', '/status/').split('?')[0]}?wait=1`;
+      const statusUrl = `${challengeUrl.replace('/challenge/', '/status/').split('?')[0]}?wait=1`;
       const polled = browser.request(statusUrl, { headers: { accept: 'application/json' } });
-      const theCard = new VirtualMyNumberCard(card);
-      const answer = await respondToChallenge(challengeUrl!, theCard, {
-        authPin: card.authPin,
-        signPin: card.signPin,
-      });
+      const { answer } = await answerWithCard(challengeUrl, card);
       expect(answer.status).toBe(200);
       const answered = Date.now();
       const status = await polled;
@@ -108,16 +69,9 @@ describe.skipIf(!haveRedis)('JPKI login across two instances (card client on B, 
       });
       // Released by A's re-read of the store (every 2 s), well before the 25 s hold would end.
       expect(Date.now() - answered).toBeLessThan(10_000);
-      let page = await browser.follow(challengeUrl!.replace('/challenge/', '/finish/'), atRp);
-      if (page.body.includes('id="consent"'))
-        page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
+      const page = await finishJpkiLogin(browser, challengeUrl, atRp);
       expect(page.url.startsWith(REDIRECT), lb.log()).toBe(true);
-      const tokens = await oidc.authorizationCodeGrant(c, new URL(page.url), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      });
-      const claims = tokens.claims()!;
-      const info = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+      const { claims, info } = await flow.redeem(new URL(page.url));
       return { claims, info, served: [...lb.served], log: lb.log() };
     } finally {
       lb.restore();
