@@ -6,9 +6,9 @@
  * took the response — the source's pseudonym secret (`eu:eidas-pseudonym`) is derived from the shared pepper.
  */
 import { createServer, type Server } from 'node:http';
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Page, TestBrowser } from '../../helpers/browser.js';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
 import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
@@ -74,20 +74,13 @@ describe.skipIf(!haveRedis)(
         const metadata = await (await fetch(`${issuer}/a/eu/metadata`)).text();
         expect(metadata).toContain(`Location="${acsUrl}"`);
 
-        const c = await discover(issuer, rp);
-        const verifier = oidc.randomPKCECodeVerifier();
-        const state = oidc.randomState();
-        const url = oidc.buildAuthorizationUrl(c, {
-          redirect_uri: REDIRECT,
+        const flow = await codeFlow(await discover(issuer, rp), REDIRECT, {
           scope: 'openid profile',
-          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-          state,
           acr_values: 'urn:kakehashi:loa:substantial',
         });
         const browser = new TestBrowser();
         const atNode = (u: string) => u.startsWith(node.ssoUrl);
-        let page: Page = await browser.follow(url.href, atNode);
+        let page: Page = await browser.follow(flow.url.href, atNode);
         if (!atNode(page.url)) page = await browser.submit(page, '/source/eu', {}, atNode);
         expect(page.url.startsWith(node.ssoUrl), lb.log()).toBe(true);
         const xml = readRedirectRequest(page.url, spKeys.certPem);
@@ -114,12 +107,7 @@ describe.skipIf(!haveRedis)(
         page = await browser.follow(finishUrl, atRp);
         if (!atRp(page.url)) page = await browser.submit(page, '#consent', { decision: 'approve' }, atRp);
         expect(page.url.startsWith(REDIRECT), `${lb.log()}\n${page.body.slice(0, 500)}`).toBe(true);
-        const tokens = await oidc.authorizationCodeGrant(c, new URL(page.url), {
-          pkceCodeVerifier: verifier,
-          expectedState: state,
-        });
-        const claims = tokens.claims()!;
-        const info = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+        const { claims, info } = await flow.redeem(new URL(page.url));
         const by = (p: RegExp) => lb.served.filter((s) => p.test(s.path)).map((s) => s.by);
         expect(by(/^\/interaction\/[^/]+\/source\/eu$/), lb.log()).toEqual([requestFrom]);
         expect(by(/^\/a\/eu\/acs$/), lb.log()).toEqual([acsOn]);

@@ -17,6 +17,7 @@ import { JP_PID_STYLE_DOCTYPE } from '../../../adapters/eudi/issuer/mdoc.js';
 import { PID_CONFIGURATION_ID } from '../../../adapters/eudi/issuer/provider-feature.js';
 import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { TestBrowser } from '../../helpers/browser.js';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
@@ -112,20 +113,13 @@ describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, ans
       return undefined;
     });
     try {
-      const c = await discover(issuer, rp);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(c, {
-        redirect_uri: REDIRECT,
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
+      const flow = await codeFlow(await discover(issuer, rp), REDIRECT, {
         acr_values: HIGH,
         scope: 'openid profile',
       });
       const browser = new TestBrowser();
       const atRp = (u: string) => u.startsWith(REDIRECT);
-      const login = await browser.follow(url.href, atRp);
+      const login = await browser.follow(flow.url.href, atRp);
       const page = await browser.submit(login, '/source/wallet', {}, atRp);
       expect(page.status, lb.log()).toBe(200);
       const req = await fetchVpRequest(page.body);
@@ -139,12 +133,7 @@ describe.skipIf(!haveRedis)('OpenID4VP across two instances (request from A, ans
       if (done.body.includes('id="consent"'))
         done = await browser.submit(done, '#consent', { decision: 'approve' }, atRp);
       expect(done.url.startsWith(REDIRECT), lb.log()).toBe(true);
-      const tokens = await oidc.authorizationCodeGrant(c, new URL(done.url), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      });
-      const claims = tokens.claims()!;
-      const info = await oidc.fetchUserInfo(c, tokens.access_token, claims.sub);
+      const { claims, info } = await flow.redeem(new URL(done.url));
       const by = (p: string) => lb.served.filter((s) => s.path.startsWith(p)).map((s) => s.by);
       expect(by('/a/wallet/request/'), lb.log()).toEqual([requestFrom]);
       expect(by('/a/wallet/response/'), lb.log()).toEqual([answerTo]);

@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
 import { browserLogin, discover } from '../../helpers/rp.js';
@@ -43,22 +44,10 @@ describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
       if (u.pathname === '/token' || u.pathname === '/me') u.host = new URL(b.url).host;
       return fetch(u, options as RequestInit);
     };
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const authUrl = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid profile address',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    expect(authUrl.host).toBe(new URL(a.url).host);
-    const { callbackUrl } = await browserLogin(authUrl.href, REDIRECT);
-    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
-    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    const flow = await codeFlow(config, REDIRECT, { scope: 'openid profile address' });
+    expect(flow.url.host).toBe(new URL(a.url).host);
+    const { callbackUrl } = await browserLogin(flow.url.href, REDIRECT);
+    const { info } = await flow.redeem(callbackUrl);
     expect(info.family_name).toBe('架橋');
     expect(info.birthdate).toBe('1990-04-01');
 
