@@ -43,6 +43,7 @@ export const EUDI_ERRORS = {
   ERR_EUDI_PROOF_INVALID: 'the key proof is invalid',
   ERR_EUDI_PROOF_NONCE: 'the key proof nonce is invalid or expired',
   ERR_EUDI_PROOF_DUPLICATE_KEY: 'two key proofs of one batch name the same holder key',
+  ERR_EUDI_PROOF_REPLAYED: 'this key proof was used already; retrieve a new c_nonce and sign a new proof',
   ERR_EUDI_ISSUANCE: 'the credential cannot be issued for this identity',
   ERR_EUDI_STATUS_FULL: 'no free status list index',
 } as const;

@@ -415,11 +415,11 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
 });
 
 describe('OID4VCI modules of the OIDF HAIP issuer plan (not in ours)', () => {
-  // A known gap (docs/schemes/eudi.md): oidc-provider's c_nonce is stateless (a MAC over a time window), so a
-  // nonce, and a proof with it, is accepted again while the window lasts. Single use needs a shared store
-  // record per nonce. Until then the replay is accepted and this test fails as expected; once the gap is closed,
-  // it.fails reports a failure: then make it a plain it.
-  it.fails('oid4vci-1_0-issuer-fail-replay-nonce: a proof whose c_nonce was used is refused', async () => {
+  // oidc-provider's c_nonce is stateless (a MAC over a 60-second step, the same for every wallet in that minute,
+  // accepted for about five), so the nonce itself cannot be single-use; the issuer records every proof JWT it
+  // accepted (adapters/eudi/issuer/target.ts, claimProofs) and refuses the same proof again with invalid_nonce.
+  // A new proof over the same c_nonce (by the holder, who has the key) is still accepted: docs/schemes/eudi.md.
+  it('oid4vci-1_0-issuer-fail-replay-nonce: a proof whose c_nonce was used is refused', async () => {
     const token = await parAuthorize(wallet, SCOPE);
     const proof = await wallet.proof(await wallet.nonce());
     const request = { credential_configuration_id: PID_CONFIGURATION_ID, proofs: { jwt: [proof] } };

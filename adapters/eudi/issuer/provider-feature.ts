@@ -43,6 +43,12 @@ export interface FeatureDeps {
    * One credential per holder key, in order (credential-service.ts `issueBatch`); `identity` is the one
    * oidc-provider's findAccount loaded for this request's access token, when the hook could get it.
    */
+  /**
+   * Records each proof JWT as used and says whether all of them were new. oidc-provider's c_nonce is a
+   * stateless time-window value (the same for every wallet within a minute, accepted for about five), so it
+   * cannot be single-use; a proof, with its signature over that nonce, can be: a replayed proof is refused.
+   */
+  readonly claimProofs: (proofs: readonly string[]) => Promise<boolean>;
   readonly issueBatch: (
     accountId: string,
     holderJwks: readonly JWK[],
@@ -132,7 +138,13 @@ export function openid4vciFeature(deps: FeatureDeps) {
  */
 export function toCredentialError(e: unknown): unknown {
   if (!isGatewayError(e)) return e;
-  const error = e.code.startsWith('ERR_EUDI_PROOF') ? 'invalid_proof' : 'credential_request_denied';
+  // A replayed proof: OpenID4VCI 1.0 §8.3.1.2 `invalid_nonce` tells the wallet to fetch a new c_nonce.
+  const error =
+    e.code === 'ERR_EUDI_PROOF_REPLAYED'
+      ? 'invalid_nonce'
+      : e.code.startsWith('ERR_EUDI_PROOF')
+        ? 'invalid_proof'
+        : 'credential_request_denied';
   return Object.assign(new Error(error), {
     expose: true,
     statusCode: e.status >= 500 ? 500 : 400,
@@ -156,6 +168,9 @@ async function issue(deps: FeatureDeps, args: unknown) {
     if (!jwk) throw eudiError('ERR_EUDI_PROOF_INVALID', { oauth: 'invalid_request' });
     return jwk;
   });
+  // After every other check, just before issuing: a refused request does not burn its proofs.
+  if (!(await deps.claimProofs(proofs)))
+    throw eudiError('ERR_EUDI_PROOF_REPLAYED', { oauth: 'invalid_request' });
   const { accountId } = parsed.data.account;
   // The Account object oidc-provider loaded for the access token (the parsed copy is another object): its
   // identity was opened from the sealed store in this request, so it is not opened again.

@@ -14,6 +14,12 @@ import { createOfferRouter, PRE_AUTHORIZED_GRANT } from './offer.js';
 import { type IssuerOptions, issuerOptionsSchema } from './options.js';
 import { openid4vciFeature } from './provider-feature.js';
 
+/**
+ * How long a used proof is remembered: longer than oidc-provider accepts its c_nonce (five 60-second steps,
+ * `CHALLENGE_OK_WINDOW`), plus a minute of clock steps.
+ */
+const PROOF_REPLAY_TTL_SECONDS = 360;
+
 /** What the credential can disclose (consent page). */
 const CREDENTIAL_ATTRIBUTES: readonly PersonAttribute[] = [
   'familyName',
@@ -134,6 +140,19 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
           ],
           mdoc: o.mdoc.enabled,
           batchSize: o.batchSize,
+          claimProofs: async (proofs) => {
+            // In one event-loop turn, so the store writes them in one commit.
+            const fresh = await Promise.all(
+              proofs.map((proof) =>
+                ctx.store.setIfAbsent(
+                  `proof:${createHash('sha256').update(proof).digest('base64url')}`,
+                  1,
+                  PROOF_REPLAY_TTL_SECONDS,
+                ),
+              ),
+            );
+            return fresh.every(Boolean);
+          },
           issueBatch: (accountId, jwks, format, identity) =>
             service.issueBatch(accountId, jwks, format, identity),
         }),

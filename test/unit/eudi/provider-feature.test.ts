@@ -13,7 +13,17 @@ import { jpkiIdentity, keyPair } from './fixtures.js';
 
 type Call = { accountId: string; jwk: JWK; format: string; identity?: CanonicalIdentity };
 
-function feature(calls: Call[], batchSize = 10) {
+/** A claimProofs over a set in memory, as the target does over the adapter store (setIfAbsent). */
+function proofClaims() {
+  const seen = new Set<string>();
+  return async (proofs: readonly string[]) => {
+    const fresh = proofs.map((p) => !seen.has(p));
+    for (const p of proofs) seen.add(p);
+    return fresh.every(Boolean);
+  };
+}
+
+function feature(calls: Call[], batchSize = 10, claimProofs = proofClaims()) {
   return openid4vciFeature({
     vct: JP_PID_STYLE_VCT,
     scope: 'jp_pid_style',
@@ -21,6 +31,7 @@ function feature(calls: Call[], batchSize = 10) {
     display: [{ name: 'PID-style credential (JPKI)', locale: 'en' }],
     mdoc: true,
     batchSize,
+    claimProofs,
     issueBatch: async (accountId, jwks, format, identity) =>
       jwks.map((jwk) => {
         calls.push({ accountId, jwk, format, ...(identity && { identity }) });
@@ -84,6 +95,31 @@ describe('openid4vciFeature', () => {
         { credentialConfigurationId: 'other', proofs: { jwt: [proof] }, account: {} },
       ),
     ).rejects.toMatchObject({ code: 'ERR_EUDI_ISSUANCE' });
+  });
+
+  it('refuses a proof it saw before with invalid_nonce, without issuing; a refused request does not use it up', async () => {
+    const calls: Call[] = [];
+    const f = feature(calls);
+    const proof = await proofOf(await keyPair());
+    const args = (configurationId: string) => ({
+      credentialConfigurationId: configurationId,
+      proofs: { jwt: [proof] },
+      account: { accountId: 'acc-1' },
+    });
+    await expect(f.issueCredential({}, args('other'))).rejects.toMatchObject({ code: 'ERR_EUDI_ISSUANCE' });
+    await f.issueCredential({}, args(PID_CONFIGURATION_ID));
+    expect(calls).toHaveLength(1);
+    await expect(f.issueCredential({}, args(PID_CONFIGURATION_ID))).rejects.toMatchObject({
+      message: 'invalid_nonce',
+      code: 'ERR_EUDI_PROOF_REPLAYED',
+      statusCode: 400,
+    });
+    // The same proof inside a batch with a fresh one: the whole request is refused.
+    const fresh = await proofOf(await keyPair());
+    await expect(
+      f.issueCredential({}, { ...args(PID_CONFIGURATION_ID), proofs: { jwt: [fresh, proof] } }),
+    ).rejects.toMatchObject({ code: 'ERR_EUDI_PROOF_REPLAYED' });
+    expect(calls).toHaveLength(1);
   });
 
   it('publishes batch_size and issues one credential per proof, in order; a batch over it is refused', async () => {
