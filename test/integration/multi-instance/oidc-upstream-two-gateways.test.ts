@@ -6,13 +6,13 @@
  * `jwks_uri`, as an OP registered with one published JWKS does — so both instances need the same upstream
  * client key (KAKEHASHI_ADAPTER_KEYS `up:client`).
  */
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeFlow } from '../../helpers/code-flow.js';
 import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
 import { adapterKeys, type GatewayProcess } from '../../helpers/spawn-gateway.js';
-import { rpAuthorization, upstreamLogin } from '../oidc-upstream/support/login.js';
+import { upstreamLogin } from '../oidc-upstream/support/login.js';
 import { startTestOp, type TestOp } from '../oidc-upstream/support/test-op.js';
 import { balance } from './balancer.js';
 import { type Pair, pairAddress, spawnPair } from './pair.js';
@@ -88,24 +88,19 @@ describe.skipIf(!haveRedis)('upstream OIDC login across two instances (start at 
       return undefined;
     });
     try {
-      const config = await discover(issuer, rp);
-      const auth = await rpAuthorization(config, rp, {
-        scope: 'openid profile',
-        acr_values: 'urn:kakehashi:loa:high',
-      });
-      const callbackUrl = await upstreamLogin(auth.url.href, REDIRECT, 'up');
+      const flow = await codeFlow(
+        await discover(issuer, rp),
+        REDIRECT,
+        { scope: 'openid profile', acr_values: 'urn:kakehashi:loa:high' },
+        { nonce: true },
+      );
+      const callbackUrl = await upstreamLogin(flow.url.href, REDIRECT, 'up');
       expect(callbackUrl.searchParams.get('error'), lb.log()).toBeNull();
       const by = (p: RegExp) => lb.served.filter((s) => p.test(s.path)).map((s) => s.by);
       expect(by(/^\/interaction\/[^/]+\/source\/up$/), lb.log()).toEqual(['A']);
       expect(by(/^\/a\/up\/callback$/), lb.log()).toEqual(['B']);
-      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: auth.verifier,
-        expectedState: auth.state,
-        expectedNonce: auth.nonce,
-      });
-      const claims = tokens.claims()!;
+      const { claims, info } = await flow.redeem(callbackUrl);
       expect(claims.acr).toBe('urn:kakehashi:loa:high');
-      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       expect(info.birthdate).toBe('1990-04-01');
     } finally {
       lb.restore();
