@@ -134,14 +134,8 @@ function distributionPointsOf(cert: X509Certificate): readonly DistributionPoint
  * certificates good.
  */
 export function checkCrlScope(crl: X509Crl, cert: X509Certificate): void {
-  const ext = crl.extensions.find((e) => e.type === id_ce_issuingDistributionPoint);
-  if (!ext) return;
-  let idp: IssuingDistributionPoint;
-  try {
-    idp = AsnConvert.parse(ext.value, IssuingDistributionPoint);
-  } catch (e) {
-    throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
-  }
+  const idp = issuingDistributionPointOf(crl);
+  if (!idp) return;
   if (
     idp.onlyContainsCACerts ||
     idp.onlyContainsAttributeCerts ||
@@ -163,6 +157,22 @@ export function checkCrlScope(crl: X509Crl, cert: X509Certificate): void {
       ),
   );
   if (!covered) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
+}
+
+/** A cached CRL's issuingDistributionPoint, decoded once (every login it answers for asks). */
+const idpOf = new WeakMap<X509Crl, IssuingDistributionPoint | null>();
+function issuingDistributionPointOf(crl: X509Crl): IssuingDistributionPoint | undefined {
+  let idp = idpOf.get(crl);
+  if (idp === undefined) {
+    const ext = crl.extensions.find((e) => e.type === id_ce_issuingDistributionPoint);
+    try {
+      idp = ext ? AsnConvert.parse(ext.value, IssuingDistributionPoint) : null;
+    } catch (e) {
+      throw jpkiError('ERR_JPKI_STATUS_UNKNOWN', e);
+    }
+    idpOf.set(crl, idp);
+  }
+  return idp ?? undefined;
 }
 
 /** URIs exactly; directory names per RFC 5280 §7.1 (simplified: string type, case and spacing ignored); others by DER. */
