@@ -6,7 +6,6 @@
  */
 import 'reflect-metadata';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicOCSPResponse, id_pkix_ocsp_nonce, OCSPRequest, OCSPResponse } from '@peculiar/asn1-ocsp';
@@ -42,6 +41,7 @@ import {
 import { generateRsaKeyPair, privateKeyToPem, randomSerialHex } from '../../../adapters/jpki/pki/keys.js';
 import { CrlChecker } from '../../../adapters/jpki/verify/crl.js';
 import { OcspChecker, type OcspCheckerOptions } from '../../../adapters/jpki/verify/ocsp.js';
+import { type CrlServer, serveCrls } from '../../helpers/crl-server.js';
 import {
   gencrlWithOpenssl,
   type IndexEntry,
@@ -68,7 +68,7 @@ let revoked: IssuedCard;
 /** Issued by the CA but never entered in index.txt. */
 let missing: IssuedCard;
 let baseIndex: IndexEntry[];
-let crlServer: Server;
+let crlServer: CrlServer;
 let crlBase: string;
 
 async function saveCa(material: CaMaterial, name: string): Promise<void> {
@@ -132,19 +132,13 @@ beforeAll(async () => {
     issueResponderWithOpenssl(dir, 'foreign-delegated', 'foreign-ca', 'OCSPSigning'),
   ]);
   // CRLs are files OpenSSL wrote; this only serves them over HTTP (GET /<name>).
-  crlServer = createServer((req, res) => {
-    readFile(join(dir, `${(req.url ?? '').replace(/[^\w.-]/g, '')}`)).then(
-      (body) => res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(body),
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise<void>((resolve) => crlServer.listen(0, '127.0.0.1', resolve));
-  crlBase = `http://127.0.0.1:${(crlServer.address() as { port: number }).port}/`;
+  crlServer = await serveCrls((name) => readFile(join(dir, name)));
+  crlBase = crlServer.base;
 });
 
 afterAll(async () => {
   await stopAllResponders();
-  await new Promise((resolve) => (crlServer ? crlServer.close(resolve) : resolve(undefined)));
+  await crlServer?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,6 @@
  * are in test/integration/jpki/openssl-ocsp-responder.test.ts).
  */
 import 'reflect-metadata';
-import { createServer } from 'node:http';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   Name as AsnName,
@@ -30,6 +29,7 @@ import {
   type TestPki,
 } from '../../../../adapters/jpki/pki/index.js';
 import { CrlChecker, checkCrlScope } from '../../../../adapters/jpki/verify/crl.js';
+import { serveCrls } from '../../../helpers/crl-server.js';
 import { authProfileExtensions, BasicConstraintsExtension, customCert, expectCode } from './fixtures.js';
 
 const CHIYODA =
@@ -199,28 +199,20 @@ describe('CRL scope: issuingDistributionPoint', () => {
 
   it('CrlChecker applies the scope before the revocation lookup (CRLs over HTTP)', async () => {
     const crls = new Map<string, ArrayBuffer>([
-      ['/revoked.crl', (await crlWith(partition(CHIYODA), true, [chiyoda])).rawData],
-      ['/clean.crl', (await crlWith(partition(CHIYODA), true)).rawData],
+      ['revoked.crl', (await crlWith(partition(CHIYODA), true, [chiyoda])).rawData],
+      ['clean.crl', (await crlWith(partition(CHIYODA), true)).rawData],
     ]);
-    const server = createServer((req, res) => {
-      const body = crls.get(req.url ?? '');
-      if (body) res.writeHead(200).end(Buffer.from(body));
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const server = await serveCrls((name) => crls.get(name));
     try {
-      const revoked = new CrlChecker({ fetch, url: `${base}/revoked.crl` });
+      const revoked = new CrlChecker({ fetch, url: `${server.base}revoked.crl` });
       await expectCode(revoked.check(chiyoda, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
       await expectCode(revoked.check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
-      const clean = new CrlChecker({ fetch, url: `${base}/clean.crl` });
+      const clean = new CrlChecker({ fetch, url: `${server.base}clean.crl` });
       expect(await clean.check(chiyoda, pki.authCa.certificate)).toMatchObject({ status: 'good' });
       await expectCode(clean.check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
-      expect(new X509Crl(crls.get('/clean.crl') as ArrayBuffer).extensions.some((e) => e.critical)).toBe(
-        true,
-      );
+      expect(new X509Crl(crls.get('clean.crl') as ArrayBuffer).extensions.some((e) => e.critical)).toBe(true);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });
@@ -245,37 +237,30 @@ describe('CRL entry extensions (RFC 5280 §5.3)', () => {
         ],
       });
     const crls = new Map<string, ArrayBuffer>([
-      ['/critical.crl', (await crlWithEntryExtension(true)).rawData],
-      ['/noncritical.crl', (await crlWithEntryExtension(false)).rawData],
+      ['critical.crl', (await crlWithEntryExtension(true)).rawData],
+      ['noncritical.crl', (await crlWithEntryExtension(false)).rawData],
       // certificateIssuer (always critical): an indirect CRL.
       [
-        '/certificate-issuer.crl',
+        'certificate-issuer.crl',
         (await crlWithEntryExtension(true, '2.5.29.29', certificateIssuer('C=JP, CN=another issuer')))
           .rawData,
       ],
     ]);
-    const server = createServer((req, res) => {
-      const body = crls.get(req.url ?? '');
-      if (body) res.writeHead(200).end(Buffer.from(body));
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const server = await serveCrls((name) => crls.get(name));
     try {
-      const at = (path: string) => new CrlChecker({ fetch, url: base + path });
-      const issuerExt = new X509Crl(crls.get('/certificate-issuer.crl') as ArrayBuffer).entries[0]
-        ?.extensions;
+      const at = (name: string) => new CrlChecker({ fetch, url: server.base + name });
+      const issuerExt = new X509Crl(crls.get('certificate-issuer.crl') as ArrayBuffer).entries[0]?.extensions;
       expect(issuerExt?.some((e) => e.type === '2.5.29.29' && e.critical)).toBe(true);
-      for (const path of ['/critical.crl', '/certificate-issuer.crl']) {
-        await expectCode(at(path).check(chiyoda, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
-        await expectCode(at(path).check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+      for (const name of ['critical.crl', 'certificate-issuer.crl']) {
+        await expectCode(at(name).check(chiyoda, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+        await expectCode(at(name).check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
       }
-      expect(await at('/noncritical.crl').check(chiyoda, pki.authCa.certificate)).toMatchObject({
+      expect(await at('noncritical.crl').check(chiyoda, pki.authCa.certificate)).toMatchObject({
         status: 'good',
       });
-      await expectCode(at('/noncritical.crl').check(minato, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
+      await expectCode(at('noncritical.crl').check(minato, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });
