@@ -6,10 +6,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { X509Certificate } from '@peculiar/x509';
+import { freePort } from './gateway.js';
 
 export const OPENSSL = '/usr/bin/openssl';
 
@@ -62,17 +62,6 @@ export function indexLine({ certificate, revoked }: IndexEntry): string {
 export async function writeIndex(path: string, entries: readonly IndexEntry[]): Promise<void> {
   await writeFile(path, entries.map((e) => `${indexLine(e)}\n`).join(''));
   await writeFile(`${path}.attr`, 'unique_subject = no\n');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface OpensslResponder {
