@@ -14,6 +14,7 @@ import {
   TEST_HOLDERS,
   type TestPki,
 } from '../../../../adapters/jpki/pki/index.js';
+import { revocationUrls } from '../../../helpers/jpki.js';
 
 /** Independent check of the test PKI with the OpenSSL CLI (a second implementation of X.509/CRL/OCSP). */
 const OPENSSL = '/usr/bin/openssl';
@@ -46,10 +47,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jpki-openssl-'));
   pki = await createTestPki({ generations: 1 });
   server = await startRevocationServer(pki);
-  card = await issueCard(pki, TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number], {
-    ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-    crlUrl: { auth: server.crlUrl('auth'), sign: server.crlUrl('sign') },
-  });
+  card = await issueCard(pki, TEST_HOLDERS[0] as (typeof TEST_HOLDERS)[number], revocationUrls(server));
   await writeFile(f('auth-ca.pem'), pki.authCa.certificate.toString('pem'));
   await writeFile(f('sign-ca.pem'), pki.signCa.certificate.toString('pem'));
   await writeFile(f('auth-ocsp.pem'), pki.authOcspResponder.certificate.toString('pem'));

@@ -18,6 +18,7 @@ import {
   type TestPki,
 } from '../../../../adapters/jpki/pki/index.js';
 import { OcspChecker, type OcspCheckerOptions } from '../../../../adapters/jpki/verify/ocsp.js';
+import { revocationUrls } from '../../../helpers/jpki.js';
 import { expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[2] as (typeof TEST_HOLDERS)[number];
@@ -32,9 +33,7 @@ beforeAll(async () => {
   pki = await createTestPki({ generations: 1 });
   other = await createTestPki({ generations: 1 });
   server = await startRevocationServer(pki, { now });
-  card = await issueCard(pki, holder, {
-    ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-  });
+  card = await issueCard(pki, holder, revocationUrls(server, { crl: false }));
 });
 
 afterAll(async () => {
@@ -82,9 +81,7 @@ describe('OcspChecker with configured responder certificates', () => {
     expect(
       await checker({ responderCertificates }).check(card.auth.certificate, pki.authCa.certificate),
     ).toMatchObject({ status: 'good', source: 'ocsp' });
-    const revoked = await issueCard(pki, holder, {
-      ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-    });
+    const revoked = await issueCard(pki, holder, revocationUrls(server, { crl: false }));
     server.revoke(revoked.auth.certificate);
     await expectCode(
       checker({ responderCertificates }).check(revoked.auth.certificate, pki.authCa.certificate),

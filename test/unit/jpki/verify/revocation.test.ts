@@ -16,6 +16,7 @@ import {
   PlatformStatusClient,
 } from '../../../../adapters/jpki/verify/platform.js';
 import { checkRevocation } from '../../../../adapters/jpki/verify/revocation.js';
+import { revocationUrls } from '../../../helpers/jpki.js';
 import { expectCode } from './fixtures.js';
 
 const holder = TEST_HOLDERS[1] as (typeof TEST_HOLDERS)[number];
@@ -31,8 +32,7 @@ const now = () => clock;
 async function cardFor(options: { generation?: number } = {}): Promise<IssuedCard> {
   const g = options.generation ?? 0;
   return issueCard(pki, holder, {
-    ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-    crlUrl: { auth: server.crlUrl('auth', g), sign: server.crlUrl('sign', g) },
+    ...revocationUrls(server, { generation: g }),
     ...(g > 0 ? { signedBy: { auth: pki.authCaGenerations[g], sign: pki.signCaGenerations[g] } } : {}),
   });
 }
