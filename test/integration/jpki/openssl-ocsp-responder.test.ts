@@ -561,6 +561,12 @@ const partitionSection = (city: string, extra: string[] = []) => [
 
 describe.skipIf(!available)('partitioned CRLs from openssl ca -gencrl (issuingDistributionPoint)', () => {
   const crlChecker = (name: string) => new CrlChecker({ fetch, url: crlBase + name });
+  /** The CRL `name` asked about `certificate` of the authentication CA. */
+  const checkAt = (name: string, certificate: X509Certificate) =>
+    crlChecker(name).check(certificate, pki.authCa.certificate);
+  /** `openssl ca -gencrl` of the Chiyoda-ku index with an issuingDistributionPoint. */
+  const partitionCrl = (out: string, idp: { critical: boolean; lines: string[] }) =>
+    gencrlWithOpenssl(dir, { caName: 'ca', index: 'index-chiyoda.txt', out, v2: true, idp });
   let chiyodaGood: CaMaterial;
   let chiyodaRevoked: CaMaterial;
   let minato: CaMaterial;
@@ -582,66 +588,31 @@ describe.skipIf(!available)('partitioned CRLs from openssl ca -gencrl (issuingDi
   });
 
   it('a partition CRL (critical IDP, directoryName like J-LIS) answers for its own partition only', async () => {
-    await gencrlWithOpenssl(dir, {
-      caName: 'ca',
-      index: 'index-chiyoda.txt',
-      out: 'chiyoda.crl',
-      v2: true,
-      idp: { critical: true, lines: partitionSection('Chiyoda-ku') },
-    });
-    expect(
-      await crlChecker('chiyoda.crl').check(chiyodaGood.certificate, pki.authCa.certificate),
-    ).toMatchObject({
+    await partitionCrl('chiyoda.crl', { critical: true, lines: partitionSection('Chiyoda-ku') });
+    expect(await checkAt('chiyoda.crl', chiyodaGood.certificate)).toMatchObject({
       status: 'good',
     });
-    await expectCode(
-      crlChecker('chiyoda.crl').check(chiyodaRevoked.certificate, pki.authCa.certificate),
-      'ERR_JPKI_REVOKED',
-    );
+    await expectCode(checkAt('chiyoda.crl', chiyodaRevoked.certificate), 'ERR_JPKI_REVOKED');
     // Minato-ku's revocations are on another CRL: absence from this one says nothing.
-    await expectCode(
-      crlChecker('chiyoda.crl').check(minato.certificate, pki.authCa.certificate),
-      'ERR_JPKI_STATUS_UNKNOWN',
-    );
+    await expectCode(checkAt('chiyoda.crl', minato.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
     // A certificate without any CRL distribution point is not in a partition either.
-    await expectCode(
-      crlChecker('chiyoda.crl').check(good.auth.certificate, pki.authCa.certificate),
-      'ERR_JPKI_STATUS_UNKNOWN',
-    );
+    await expectCode(checkAt('chiyoda.crl', good.auth.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
   });
 
   it('a non-critical IDP limits the scope just the same', async () => {
-    await gencrlWithOpenssl(dir, {
-      caName: 'ca',
-      index: 'index-chiyoda.txt',
-      out: 'chiyoda-noncritical.crl',
-      v2: true,
-      idp: { critical: false, lines: partitionSection('Chiyoda-ku') },
-    });
-    await crlChecker('chiyoda-noncritical.crl').check(chiyodaGood.certificate, pki.authCa.certificate);
-    await expectCode(
-      crlChecker('chiyoda-noncritical.crl').check(minato.certificate, pki.authCa.certificate),
-      'ERR_JPKI_STATUS_UNKNOWN',
-    );
+    await partitionCrl('chiyoda-noncritical.crl', { critical: false, lines: partitionSection('Chiyoda-ku') });
+    await checkAt('chiyoda-noncritical.crl', chiyodaGood.certificate);
+    await expectCode(checkAt('chiyoda-noncritical.crl', minato.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
   });
 
   it("an IDP with a URI full name matches the certificate's URI distribution point", async () => {
-    await gencrlWithOpenssl(dir, {
-      caName: 'ca',
-      index: 'index-chiyoda.txt',
-      out: 'idp-uri.crl',
-      v2: true,
-      idp: { critical: true, lines: [`fullname = URI:${crlBase}idp-uri.crl`] },
-    });
+    await partitionCrl('idp-uri.crl', { critical: true, lines: [`fullname = URI:${crlBase}idp-uri.crl`] });
     // The card's CRLDP is this URL (and the checker finds the CRL through it): on the CRL, so revoked.
     await expectCode(
       new CrlChecker({ fetch }).check(uriCard.auth.certificate, pki.authCa.certificate),
       'ERR_JPKI_REVOKED',
     );
-    await expectCode(
-      crlChecker('idp-uri.crl').check(chiyodaGood.certificate, pki.authCa.certificate),
-      'ERR_JPKI_STATUS_UNKNOWN',
-    );
+    await expectCode(checkAt('idp-uri.crl', chiyodaGood.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
   });
 
   it('refuses CRLs that are not complete for end-entity certificates: CA-only, some reasons, indirect', async () => {
@@ -651,30 +622,12 @@ describe.skipIf(!available)('partitioned CRLs from openssl ca -gencrl (issuingDi
       ['indirect.crl', partitionSection('Chiyoda-ku', ['indirectCRL = TRUE'])],
     ];
     for (const [out, lines] of variants) {
-      await gencrlWithOpenssl(dir, {
-        caName: 'ca',
-        index: 'index-chiyoda.txt',
-        out,
-        v2: true,
-        idp: { critical: true, lines },
-      });
-      await expectCode(
-        crlChecker(out).check(chiyodaGood.certificate, pki.authCa.certificate),
-        'ERR_JPKI_STATUS_UNKNOWN',
-      );
+      await partitionCrl(out, { critical: true, lines });
+      await expectCode(checkAt(out, chiyodaGood.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
     }
     // onlyuser alone (no distribution point name): complete for user certificates.
-    await gencrlWithOpenssl(dir, {
-      caName: 'ca',
-      index: 'index-chiyoda.txt',
-      out: 'only-user.crl',
-      v2: true,
-      idp: { critical: true, lines: ['onlyuser = TRUE'] },
-    });
-    await crlChecker('only-user.crl').check(minato.certificate, pki.authCa.certificate);
-    await expectCode(
-      crlChecker('only-user.crl').check(chiyodaRevoked.certificate, pki.authCa.certificate),
-      'ERR_JPKI_REVOKED',
-    );
+    await partitionCrl('only-user.crl', { critical: true, lines: ['onlyuser = TRUE'] });
+    await checkAt('only-user.crl', minato.certificate);
+    await expectCode(checkAt('only-user.crl', chiyodaRevoked.certificate), 'ERR_JPKI_REVOKED');
   });
 });
