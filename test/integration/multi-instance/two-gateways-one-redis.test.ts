@@ -12,6 +12,7 @@ import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { REDIS_URL, redisAvailable } from '../../helpers/redis.js';
 import { browserLogin, discover } from '../../helpers/rp.js';
 import type { GatewayProcess } from '../../helpers/spawn-gateway.js';
+import { balance } from './balancer.js';
 import { type Pair, spawnPair } from './pair.js';
 
 const haveRedis = await redisAvailable();
@@ -74,38 +75,20 @@ describe.skipIf(!haveRedis)('two gateway instances on one Redis', () => {
   });
 
   it('completes a login whose browser requests alternate between A and B (no sticky sessions)', async () => {
-    const config = await discover(issuer, rp);
-    const hostA = new URL(a.url).host;
-    const hostB = new URL(b.url).host;
-    const verifier = oidc.randomPKCECodeVerifier();
-    const authUrl = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
+    const flow = await codeFlow(await discover(issuer, rp), REDIRECT, { scope: 'openid profile' });
     // Every second request of the browser to A goes to B: the consent page is rendered by one instance and its
     // form posted to the other, so the form's CSRF token must verify on both.
-    const realFetch = globalThis.fetch;
-    const served: string[] = [];
-    let n = 0;
-    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
-      const u = new URL(input instanceof Request ? input.url : input);
-      if (u.host === hostA && n++ % 2 === 1) u.host = hostB;
-      if (u.host === hostA || u.host === hostB)
-        served.push(`${init?.method ?? 'GET'} ${u.pathname} ${u.host}`);
-      return realFetch(u, init);
-    }) as typeof fetch;
+    const lb = balance(pair);
     let callbackUrl: URL;
     try {
-      ({ callbackUrl } = await browserLogin(authUrl.href, REDIRECT));
+      ({ callbackUrl } = await browserLogin(flow.url.href, REDIRECT));
     } finally {
-      globalThis.fetch = realFetch;
+      lb.restore();
     }
-    const consent = served.find((s) => s.startsWith('POST /auth/'));
-    expect(consent, served.join('\n')).toBeDefined();
-    expect(served.some((s) => s.endsWith(hostB))).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: verifier });
-    expect(tokens.claims()?.sub).toBeTruthy();
+    const consent = lb.served.find((s) => s.method === 'POST' && s.path.startsWith('/auth/'));
+    expect(consent, lb.log()).toBeDefined();
+    expect(lb.served.some((s) => s.by === 'B')).toBe(true);
+    const { claims } = await flow.redeem(callbackUrl);
+    expect(claims.sub).toBeTruthy();
   });
 });
