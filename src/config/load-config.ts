@@ -72,12 +72,16 @@ export function loadConfigObject(raw: unknown, env: Env): CheckedConfig {
     throw new ConfigError([{ path: '(root)', message: 'expected a JSON object' }]);
   }
   const resolved = resolveEnvRefs(applyOverrides(raw as Record<string, unknown>, env), env, '', problems);
+  let checked: CheckedConfig;
   try {
-    const checked = checkConfig(resolved, env);
-    if (problems.length) throw new ConfigError(problems);
-    return checked;
+    checked = checkConfig(resolved, env);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError([...problems, ...e.problems]);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    // A field whose environment variable is missing is reported once, by that message, not again by the schema
+    // as the undefined value it became.
+    const unset = new Set(problems.map((p) => p.path));
+    throw new ConfigError([...problems, ...e.problems.filter((p) => !unset.has(p.path))]);
   }
+  if (problems.length) throw new ConfigError(problems);
+  return checked;
 }

@@ -3,7 +3,7 @@
  * requests, oversized bodies, wrong content types, unknown interactions, and
  * broken config files through the CLI (every problem at once, with its path).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,6 +274,43 @@ describe('bad config files (kakehashi config check)', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ {2}- sources\[0\]\.adapter: unknown adapter "no-such-adapter"/m);
     expect(r.err).toMatch(/^ {2}- sources\[1\]\.options\.loa: /m);
+  });
+
+  it('an unset environment variable is reported once, by name, for a required and for an optional field', async () => {
+    delete process.env.KAKEHASHI_TEST_UNSET_URL;
+    delete process.env.KAKEHASHI_TEST_UNSET_LEVEL;
+    // `${env:NAME}` as the config file spells it (not a template literal).
+    const ref = (name: string) => `\${env:${name}}`;
+    const r = await check('unset-env.json', {
+      issuer: 'http://127.0.0.1:3000',
+      devMode: true,
+      dataDir: dir,
+      store: { kind: 'redis', url: ref('KAKEHASHI_TEST_UNSET_URL') },
+      log: { level: ref('KAKEHASHI_TEST_UNSET_LEVEL') },
+    });
+    expect(r.code).toBe(1);
+    const lines = r.err.split('\n').filter((l) => l.startsWith('  - '));
+    expect(lines).toEqual([
+      '  - store.url: environment variable KAKEHASHI_TEST_UNSET_URL is not set',
+      '  - log.level: environment variable KAKEHASHI_TEST_UNSET_LEVEL is not set',
+    ]);
+  });
+
+  it('the production template config/production.example.json passes the production check', async () => {
+    const previous = process.env.KAKEHASHI_REDIS_URL;
+    process.env.KAKEHASHI_REDIS_URL = 'redis://127.0.0.1:6379';
+    try {
+      const r = await check(
+        'production.example.json',
+        readFileSync(new URL('../../../config/production.example.json', import.meta.url), 'utf8'),
+        'production',
+      );
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      if (previous === undefined) delete process.env.KAKEHASHI_REDIS_URL;
+      else process.env.KAKEHASHI_REDIS_URL = previous;
+    }
   });
 
   it('invalid JSON: one clear problem', async () => {
