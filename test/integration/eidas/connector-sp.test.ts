@@ -4,19 +4,19 @@
  * The node's POST to the ACS is sent without cookies, as a browser does for a cross-site POST with
  * SameSite=Lax cookies; the 303 to /finish carries them again.
  */
-import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js';
 import { type Page, TestBrowser } from '../../helpers/browser.js';
 import { bootGateway, freePort, privateKeyJwtClient, type TestGateway } from '../../helpers/gateway.js';
 import { discover } from '../../helpers/rp.js';
+import { eidasNodeSource, serveTestNode } from './fixtures.js';
 import { rsaKeyPair, type TestKeyPair } from './support.js';
-import { type AssertionSpec, makeTestNode, readRedirectRequest, type TestNode } from './test-node.js';
+import { type AssertionSpec, readRedirectRequest, type TestNode } from './test-node.js';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 let gw: TestGateway;
-let nodeServer: Server;
+let closeNode: (() => Promise<void>) | undefined;
 let node: TestNode;
 let spKeys: TestKeyPair;
 let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
@@ -24,14 +24,7 @@ let acsUrl: string;
 let spEntityId: string;
 
 beforeAll(async () => {
-  const nodePort = await freePort();
-  node = await makeTestNode(`http://127.0.0.1:${nodePort}`);
-  nodeServer = createServer((req, res) => {
-    if (req.url === '/metadata')
-      res.setHeader('content-type', 'application/samlmetadata+xml').end(node.metadata());
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => nodeServer.listen(nodePort, '127.0.0.1', r));
+  ({ node, close: closeNode } = await serveTestNode());
   spKeys = await rsaKeyPair('Kakehashi eIDAS connector SP');
   rp = await privateKeyJwtClient('rp-eu', REDIRECT);
   const port = await freePort();
@@ -41,23 +34,14 @@ beforeAll(async () => {
     port,
     clients: [rp.config],
     config: {
-      sources: [
-        {
-          adapter: 'eidas-node',
-          name: 'eu',
-          options: {
-            node: { metadataUrl: node.entityId, metadataSigningCert: node.metadataSigning.certPem },
-            signing: { key: spKeys.keyPem, cert: spKeys.certPem },
-          },
-        },
-      ],
+      sources: [eidasNodeSource(node, spKeys)],
     },
   });
 }, 30_000);
 
 afterAll(async () => {
   await gw?.close();
-  await new Promise((r) => nodeServer?.close(r));
+  await closeNode?.();
 });
 
 async function authUrl(acr = 'urn:kakehashi:loa:substantial') {

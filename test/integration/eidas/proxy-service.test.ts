@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateSamlSchema } from '../../../adapters/eidas/schema-validator.js';
 import { TestBrowser } from '../../helpers/browser.js';
 import { bootGateway, freePort, type TestGateway } from '../../helpers/gateway.js';
+import { eidasProxyTarget } from './fixtures.js';
 import { formToAcs, postBindingRequest, samlLogin, statusOf } from './flow.js';
 import {
   type Connector,
@@ -45,16 +46,7 @@ beforeAll(async () => {
     port,
     config: {
       sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
-      targets: [
-        {
-          adapter: 'eidas',
-          name: 'eidas',
-          options: {
-            signing: { key: idpKeys.keyPem, cert: idpKeys.certPem },
-            connectors: [{ metadata: connector.metadata, country: 'DE' }],
-          },
-        },
-      ],
+      targets: [eidasProxyTarget(idpKeys, connector)],
     },
   });
 }, 30_000);

@@ -5,15 +5,15 @@
  * Then the other way round: the same EU person must get the same pseudonymous subject whichever instance
  * took the response — the source's pseudonym secret (`eu:eidas-pseudonym`) is derived from the shared pepper.
  */
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Page, TestBrowser } from '../../helpers/browser.js';
 import { codeFlow } from '../../helpers/code-flow.js';
-import { freePort, privateKeyJwtClient } from '../../helpers/gateway.js';
+import { privateKeyJwtClient } from '../../helpers/gateway.js';
 import { redisAvailable } from '../../helpers/redis.js';
 import { discover } from '../../helpers/rp.js';
+import { eidasNodeSource, serveTestNode } from '../eidas/fixtures.js';
 import { rsaKeyPair, type TestKeyPair } from '../eidas/support.js';
-import { makeTestNode, readRedirectRequest, type TestNode } from '../eidas/test-node.js';
+import { readRedirectRequest, type TestNode } from '../eidas/test-node.js';
 import { balance } from './balancer.js';
 import { type Pair, spawnPair } from './pair.js';
 
@@ -21,7 +21,7 @@ const haveRedis = await redisAvailable();
 const REDIRECT = 'http://127.0.0.1:9/cb';
 let pair: Pair;
 let issuer: string;
-let nodeServer: Server;
+let closeNode: (() => Promise<void>) | undefined;
 let node: TestNode;
 let spKeys: TestKeyPair;
 let rp: Awaited<ReturnType<typeof privateKeyJwtClient>>;
@@ -30,27 +30,11 @@ describe.skipIf(!haveRedis)(
   'eIDAS connector SP across two instances (request from one, response to the other)',
   () => {
     beforeAll(async () => {
-      const nodePort = await freePort();
-      node = await makeTestNode(`http://127.0.0.1:${nodePort}`);
-      nodeServer = createServer((req, res) => {
-        if (req.url === '/metadata')
-          res.setHeader('content-type', 'application/samlmetadata+xml').end(node.metadata());
-        else res.writeHead(404).end();
-      });
-      await new Promise<void>((r) => nodeServer.listen(nodePort, '127.0.0.1', r));
+      ({ node, close: closeNode } = await serveTestNode());
       spKeys = await rsaKeyPair('Kakehashi eIDAS connector SP');
       rp = await privateKeyJwtClient('rp-eu-multi', REDIRECT);
       pair = await spawnPair({
-        sources: [
-          {
-            adapter: 'eidas-node',
-            name: 'eu',
-            options: {
-              node: { metadataUrl: node.entityId, metadataSigningCert: node.metadataSigning.certPem },
-              signing: { key: spKeys.keyPem, cert: spKeys.certPem },
-            },
-          },
-        ],
+        sources: [eidasNodeSource(node, spKeys)],
         clients: [rp.config],
       });
       issuer = pair.issuer;
@@ -58,7 +42,7 @@ describe.skipIf(!haveRedis)(
 
     afterAll(async () => {
       await pair?.stop();
-      await new Promise((r) => nodeServer?.close(r));
+      await closeNode?.();
     });
 
     /** One login: the AuthnRequest from `requestFrom`, the node's response posted to `acsOn`. */

@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable } from '../../helpers/redis.js';
 import type { GatewayProcess } from '../../helpers/spawn-gateway.js';
+import { eidasProxyTarget } from '../eidas/fixtures.js';
 import { samlLogin } from '../eidas/flow.js';
 import { type Connector, makeConnector, NP, rsaKeyPair } from '../eidas/support.js';
 import { balance } from './balancer.js';
@@ -42,16 +43,7 @@ describe.skipIf(!haveRedis)('eIDAS proxy service across two instances (request a
     pair = await spawnPair(
       {
         sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'substantial' } }],
-        targets: [
-          {
-            adapter: 'eidas',
-            name: 'eidas',
-            options: {
-              signing: { key: idpKeys.keyPem, cert: idpKeys.certPem },
-              connectors: [{ metadata: connector.metadata, country: 'DE' }],
-            },
-          },
-        ],
+        targets: [eidasProxyTarget(idpKeys, connector)],
       },
       { address },
     );
