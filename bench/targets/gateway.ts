@@ -20,6 +20,7 @@ import {
 import { createGateway } from '../../src/app.js';
 import { loadConfigObject } from '../../src/config/load-config.js';
 import { createMemoryStore } from '../../src/storage/memory-store.js';
+import { jpkiSource, revocationUrls } from '../../test/helpers/jpki-source.js';
 import type { RunningTarget } from '../registry.js';
 import { BENCH_REDIRECT_URI, BENCH_SCOPE, type BenchClient } from './client.js';
 import { closeServer, listenEphemeral } from './listen.js';
@@ -48,26 +49,17 @@ async function jpkiFixture(dir: string) {
   const server: RevocationServer = await startRevocationServer(pki);
   const cardDirs: string[] = [];
   for (let i = 0; i < JPKI_CARDS; i++) {
-    const card = await issueCard(pki, TEST_HOLDERS[i % TEST_HOLDERS.length]!, {
-      ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-    });
+    const card = await issueCard(
+      pki,
+      TEST_HOLDERS[i % TEST_HOLDERS.length]!,
+      revocationUrls(server, { crl: false }),
+    );
     server.linkCertificates({ auth: card.auth.certificate, sign: card.sign.certificate });
     const cardDir = join(dir, 'cards', card.id);
     await saveCard(card, cardDir);
     cardDirs.push(cardDir);
   }
-  const source = {
-    adapter: 'jpki',
-    name: 'jpki',
-    options: {
-      authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
-      signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
-      policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
-      revocation: { kind: 'ocsp' },
-      linkage: { url: server.platformStatusUrl },
-    },
-  };
-  return { server, cardDirs, source };
+  return { server, cardDirs, source: jpkiSource(pki, server) };
 }
 
 export async function startGateway(

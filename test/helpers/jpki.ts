@@ -11,27 +11,15 @@ import {
   type CardHolder,
   createTestPki,
   type IssuedCard,
-  type IssueOptions,
   issueCard,
   type RevocationServer,
   startRevocationServer,
   type TestPki,
 } from '../../adapters/jpki/pki/index.js';
 import type { Page, TestBrowser } from './browser.js';
+import { jpkiSource, revocationUrls } from './jpki-source.js';
 
-/** The OCSP and CRL URLs of `server` for a card's certificates (the CRLs of CA generation `generation`). */
-export function revocationUrls(
-  server: RevocationServer,
-  options: { crl?: boolean; generation?: number } = {},
-): Pick<IssueOptions, 'ocspUrl' | 'crlUrl'> {
-  const g = options.generation ?? 0;
-  return {
-    ocspUrl: { auth: server.ocspUrl('auth'), sign: server.ocspUrl('sign') },
-    ...(options.crl !== false && {
-      crlUrl: { auth: server.crlUrl('auth', g), sign: server.crlUrl('sign', g) },
-    }),
-  };
-}
+export { revocationUrls };
 
 export interface JpkiPeers {
   readonly pki: TestPki;
@@ -57,18 +45,7 @@ export async function startJpki(holders: readonly CardHolder[]): Promise<JpkiPee
     await revocation.close();
     throw e;
   }
-  const source = {
-    adapter: 'jpki',
-    name: 'jpki',
-    options: {
-      authAnchors: pki.authCaGenerations.map((g) => g.certificate.toString('pem')),
-      signAnchors: pki.signCaGenerations.map((g) => g.certificate.toString('pem')),
-      policies: { sign: ['1.2.392.200149.8.5.1.0.20'] },
-      revocation: { kind: 'ocsp' },
-      linkage: { url: revocation.platformStatusUrl },
-    },
-  };
-  return { pki, revocation, cards, source };
+  return { pki, revocation, cards, source: jpkiSource(pki, revocation) };
 }
 
 /**
