@@ -41,8 +41,9 @@ import {
   PID_MDOC_CONFIGURATION_ID,
 } from '../../adapters/eudi/issuer/provider-feature.js';
 import { JP_PID_STYLE_VCT } from '../../adapters/eudi/pid-claims.js';
-import { bootGateway, type TestGateway } from '../helpers/gateway.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import {
+  bootIssuer,
   holderKey,
   independentVerifier,
   issuerTarget,
@@ -66,20 +67,14 @@ let gw: TestGateway;
 let wallet: TestWallet;
 
 beforeAll(async () => {
-  gw = await bootGateway({
-    config: {
-      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
-      targets: [
-        issuerTarget({
-          wallets: [
-            { client_id: WALLET, client_name: 'OIDF wallet', redirect_uris: [WALLET_CB] },
-            { client_id: WALLET_2, client_name: 'OIDF wallet 2', redirect_uris: [WALLET_CB] },
-          ],
-        }),
+  ({ gw, wallet } = await bootIssuer(
+    issuerTarget({
+      wallets: [
+        { client_id: WALLET, client_name: 'OIDF wallet', redirect_uris: [WALLET_CB] },
+        { client_id: WALLET_2, client_name: 'OIDF wallet 2', redirect_uris: [WALLET_CB] },
       ],
-    },
-  });
-  wallet = new TestWallet(gw.issuer, WALLET, WALLET_CB);
+    }),
+  ));
 });
 afterAll(async () => gw?.close());
 

@@ -7,7 +7,10 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { exportJWK, generateKeyPair, importJWK, importX509, type JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { z } from 'zod';
+import { JP_PID_STYLE_DOCTYPE, PID_NAMESPACE } from '../../../adapters/eudi/issuer/mdoc.js';
 import type { TestBrowser } from '../../helpers/browser.js';
+import { bootGateway, type TestGateway } from '../../helpers/gateway.js';
+import { presentMdoc, verifyMdoc } from '../../helpers/mdoc-peer.js';
 import { browserLogin } from '../../helpers/rp.js';
 
 export const WALLET = 'test-wallet';
@@ -23,6 +26,37 @@ export const issuerTarget = (extra: Record<string, unknown> = {}) => ({
     ...extra,
   },
 });
+
+/** A gateway with the demo source (LoA high) and the issuer target `target`, and a wallet registered there. */
+export async function bootIssuer(target = issuerTarget()): Promise<{ gw: TestGateway; wallet: TestWallet }> {
+  const gw = await bootGateway({
+    config: {
+      sources: [{ adapter: 'demo', name: 'demo', options: { loa: 'high' } }],
+      targets: [target],
+    },
+  });
+  return { gw, wallet: new TestWallet(gw.issuer, WALLET, WALLET_CB) };
+}
+
+/**
+ * The holder presents `elements` of a JP PID-style mdoc, signed with `devicePrivateJwk`, to the independent
+ * reader (test/helpers/mdoc-peer.ts) trusting `rootsPem`; returns the PID namespace the reader read.
+ */
+export async function readPidMdoc(
+  credential: string,
+  elements: readonly string[],
+  devicePrivateJwk: JWK,
+  rootsPem: readonly string[],
+) {
+  const presented = await presentMdoc(
+    credential,
+    JP_PID_STYLE_DOCTYPE,
+    PID_NAMESPACE,
+    elements,
+    devicePrivateJwk,
+  );
+  return (await verifyMdoc(presented, rootsPem)).documents[0]?.getIssuerNameSpace(PID_NAMESPACE);
+}
 
 export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
 
