@@ -13,10 +13,11 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { expect } from 'vitest';
 import { EUDI_ERRORS, type EudiErrorCode } from '../../adapters/eudi/errors.js';
+import { issuePidMdoc } from '../../adapters/eudi/issuer/mdoc.js';
 import { TestBrowser } from '../helpers/browser.js';
 import { discover, type RpClient } from '../helpers/rp.js';
 import { fetchVpRequest, type VpRequest } from '../integration/eudi/vp-wallet.js';
-import type { TestIssuer } from '../unit/eudi/fixtures.js';
+import { jpkiIdentity, type TestIssuer } from '../unit/eudi/fixtures.js';
 import { corruptSignature } from './oid4vci-support.js';
 
 export const EU_PID_VCT = 'urn:eudi:pid:1';
@@ -165,6 +166,20 @@ export async function mockPid(issuer: TestIssuer, cnfJwk: JWK): Promise<string> 
     { _sd: ['family_name', 'given_name', 'birthdate', 'nationalities', 'issuing_country'] },
     { header: { typ: 'dc+sd-jwt', x5c: [...issuer.signer.x5c] } },
   );
+}
+
+/** The mock issuer's JP PID-style mdoc (the iso_mdl variant) for the holder key `holderJwk`, valid a day. */
+export async function mockPidMdoc(issuer: TestIssuer, holderJwk: JWK): Promise<string> {
+  const { credential } = await issuePidMdoc({
+    identity: jpkiIdentity(),
+    holderJwk,
+    signer: issuer.signer,
+    issuingAuthority: 'OIDF mock issuer',
+    issuingCountry: 'JP',
+    validitySeconds: 86_400,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  return credential;
 }
 
 /** Hand-built KB-JWT claims and a corrupted signature: the one part a negative module varies. */

@@ -29,10 +29,10 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuePidMdoc, JP_PID_STYLE_DOCTYPE } from '../../adapters/eudi/issuer/mdoc.js';
+import { JP_PID_STYLE_DOCTYPE } from '../../adapters/eudi/issuer/mdoc.js';
 import { bootGateway, privateKeyJwtClient, type TestGateway } from '../helpers/gateway.js';
 import { answerMdoc, fetchVpRequest, post, sdJwtQuery } from '../integration/eudi/vp-wallet.js';
-import { jpkiIdentity, keyPair, type TestIssuer, testIssuer } from '../unit/eudi/fixtures.js';
+import { keyPair, type TestIssuer, testIssuer } from '../unit/eudi/fixtures.js';
 import {
   corruptIssuerSignature,
   EU_PID_VCT,
@@ -41,6 +41,7 @@ import {
   type Holder,
   libraryPresentation,
   mockPid,
+  mockPidMdoc,
   mockPresentation,
   REDIRECT,
   startVpLogin,
@@ -137,15 +138,7 @@ describe('OID4VP 1.0 verifier (OIDF oid4vp-1final-verifier-test-plan)', () => {
   });
 
   it('oid4vp-1final-verifier-happy-flow (iso_mdl variant)', async () => {
-    const { credential: mdoc } = await issuePidMdoc({
-      identity: jpkiIdentity(),
-      holderJwk: holder.publicJwk,
-      signer: mockIssuer.signer,
-      issuingAuthority: 'OIDF mock issuer',
-      issuingCountry: 'JP',
-      validitySeconds: 86_400,
-      nowSeconds: Math.floor(Date.now() / 1000),
-    });
+    const mdoc = await mockPidMdoc(mockIssuer, holder.publicJwk);
     const s = await start('wallet-mdoc');
     await expectLoggedIn(s, await answerMdoc(s.req, mdoc, holder.privateJwk, JP_PID_STYLE_DOCTYPE));
   });
@@ -184,15 +177,7 @@ describe('OID4VP 1.0 verifier (OIDF oid4vp-1final-verifier-test-plan)', () => {
   });
 
   it('oid4vp-1final-verifier-invalid-session-transcript', async () => {
-    const { credential: mdoc } = await issuePidMdoc({
-      identity: jpkiIdentity(),
-      holderJwk: holder.publicJwk,
-      signer: mockIssuer.signer,
-      issuingAuthority: 'OIDF mock issuer',
-      issuingCountry: 'JP',
-      validitySeconds: 86_400,
-      nowSeconds: Math.floor(Date.now() / 1000),
-    });
+    const mdoc = await mockPidMdoc(mockIssuer, holder.publicJwk);
     const s = await start('wallet-mdoc');
     const a = await answerMdoc(s.req, mdoc, holder.privateJwk, JP_PID_STYLE_DOCTYPE, {
       nonce: `${s.req.nonce}-wrong`,
