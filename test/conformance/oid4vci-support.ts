@@ -66,29 +66,13 @@ export interface CredentialResponse {
 }
 
 /** A credential request with openid-client (Authorization header, DPoP proof when bound) and extra headers. */
-export async function credentialRequest(
+export function credentialRequest(
   wallet: TestWallet,
   token: WalletToken,
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<CredentialResponse> {
-  const m = await wallet.metadata();
-  let res: Response;
-  try {
-    res = await oidc.fetchProtectedResource(
-      await wallet.oauth(),
-      token.accessToken,
-      new URL(m.credential_endpoint),
-      'POST',
-      JSON.stringify(body),
-      new Headers({ 'content-type': 'application/json', ...headers }),
-      token.dpop ? { DPoP: token.dpop } : undefined,
-    );
-  } catch (e) {
-    if (e instanceof oidc.WWWAuthenticateChallengeError && e.response) res = e.response;
-    else throw e;
-  }
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return wallet.requestCredential(token, body, headers);
 }
 
 /** A credential request with the access token only in the query (`?access_token=`), no Authorization header. */

@@ -236,11 +236,12 @@ export class TestWallet {
     return creds.map((c, i) => ({ credential: c.credential, key: keys[i]! }));
   }
 
-  /** Credential request; returns the HTTP status and body. */
+  /** Credential request (Authorization header, DPoP proof when bound, `headers` besides); returns the response. */
   async requestCredential(
     token: { accessToken: string; dpop?: oidc.DPoPHandle },
     body: Record<string, unknown>,
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
     const m = await this.metadata();
     let res: Response;
     try {
@@ -250,7 +251,7 @@ export class TestWallet {
         new URL(m.credential_endpoint),
         'POST',
         JSON.stringify(body),
-        new Headers({ 'content-type': 'application/json' }),
+        new Headers({ 'content-type': 'application/json', ...headers }),
         token.dpop ? { DPoP: token.dpop } : undefined,
       );
     } catch (e) {
@@ -258,7 +259,11 @@ export class TestWallet {
       if (e instanceof oidc.WWWAuthenticateChallengeError && e.response) res = e.response;
       else throw e;
     }
-    return { status: res.status, body: z.record(z.string(), z.unknown()).parse(await res.json()) };
+    return {
+      status: res.status,
+      body: z.record(z.string(), z.unknown()).parse(await res.json()),
+      headers: res.headers,
+    };
   }
 
   /** Nonce + proof + credential request for the configuration; returns the SD-JWT VC. */
