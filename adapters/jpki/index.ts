@@ -5,7 +5,13 @@
  * See docs/schemes/jpki.md and schemes.md §1.
  */
 import { defineSourceAdapter, type SourceInstance } from '../../src/core/adapter.js';
-import { type JpkiOptions, jpkiOptionsSchema, loadAnchors, loadCertificates } from './options.js';
+import {
+  type JpkiOptions,
+  jpkiOptionsSchema,
+  loadAnchors,
+  loadCertificates,
+  parseDistributionPointName,
+} from './options.js';
 import { createChallenge } from './source/challenge.js';
 import { demoLinkage, demoPlayer, loadDemoCards } from './source/demo.js';
 import { renderWaitingPage } from './source/page.js';
@@ -50,7 +56,16 @@ export const jpkiSource = defineSourceAdapter<JpkiOptions>({
         }),
       });
     } else {
-      revocation = new CrlChecker({ ...http, url: rev.url });
+      revocation = new CrlChecker({
+        ...http,
+        url: rev.url,
+        ...(rev.partitions && {
+          partitions: rev.partitions.map((p) => ({
+            distributionPoint: parseDistributionPointName(p.distributionPoint),
+            url: p.url,
+          })),
+        }),
+      });
     }
     if (options.linkage)
       linkage = new PlatformLinkageService(new PlatformStatusClient({ ...http, url: options.linkage.url }));

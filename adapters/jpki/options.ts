@@ -4,7 +4,9 @@
  */
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
-import { PemConverter, X509Certificate } from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name as AsnName } from '@peculiar/asn1-x509';
+import { PemConverter, X509Certificate, Name as X509Name } from '@peculiar/x509';
 import { z } from 'zod';
 import { GatewayError } from '../../src/core/errors.js';
 import { isUsableAnchor, JPKI_POLICY } from './verify/chain.js';
@@ -41,7 +43,27 @@ export const jpkiOptionsSchema = z
           responderCertificates: z.array(z.string().min(1).max(100_000)).min(1).max(32).optional(),
         })
         .strict(),
-      z.object({ kind: z.literal('crl'), url: httpUrl.optional() }).strict(),
+      z
+        .object({
+          kind: z.literal('crl'),
+          /** One CRL for every certificate. */
+          url: httpUrl.optional(),
+          /**
+           * Partitioned CRLs (J-LIS publishes one per municipality, named by a directoryName distribution
+           * point): the distribution point as an RFC 4514 string and the HTTP URL its CRL is mirrored at. A
+           * certificate naming none of them falls back to an http(s) distribution point of its own.
+           */
+          partitions: z
+            .array(z.object({ distributionPoint: z.string().min(1).max(2_000), url: httpUrl }).strict())
+            .min(1)
+            .max(10_000)
+            .optional(),
+        })
+        .strict()
+        .refine((r) => !(r.url && r.partitions), {
+          message: 'give either url (one CRL) or partitions, not both',
+          path: ['partitions'],
+        }),
       z.object({ kind: z.literal('platform'), url: httpUrl }).strict(),
     ]),
     /** When the status service cannot be reached: refuse the login (default) or let it through, recorded in the identity. */
@@ -78,6 +100,24 @@ export type JpkiOptionsInput = z.input<typeof jpkiOptionsSchema>;
 
 function configError(message: string, cause?: unknown): GatewayError {
   return new GatewayError('ERR_JPKI_CONFIG', message, { oauth: 'server_error', status: 500, cause });
+}
+
+/** A partition's distribution point name (RFC 4514, e.g. `C=JP, O=JPKI, OU=…, CN=…`), as the ASN.1 Name. */
+export function parseDistributionPointName(text: string): AsnName {
+  let name: X509Name;
+  try {
+    name = new X509Name(text);
+  } catch (e) {
+    throw configError(
+      `a JPKI CRL partition name is not an RFC 4514 distinguished name: ${text.slice(0, 80)}`,
+      e,
+    );
+  }
+  if (name.toJSON().length === 0)
+    throw configError(
+      `a JPKI CRL partition name is not an RFC 4514 distinguished name: ${text.slice(0, 80)}`,
+    );
+  return AsnConvert.parse(name.toArrayBuffer(), AsnName);
 }
 
 /** Certificates from config entries (PEM text, or a path to a PEM file; several blocks per entry allowed). */

@@ -36,9 +36,22 @@ const UNDERSTOOD_CRITICAL_CRL_EXTENSIONS: ReadonlySet<string> = new Set([
   id_ce_issuingDistributionPoint,
 ]);
 
+/** Where the CRL of one partition (a directoryName distribution point, J-LIS style) can be fetched over HTTP. */
+export interface CrlPartition {
+  readonly distributionPoint: Name;
+  readonly url: string;
+}
+
 export interface CrlCheckerOptions extends HttpDeps {
-  /** CRL URL; default: the certificate's first http(s) CRL distribution point. */
+  /** CRL URL for every certificate; default: the partition, else the certificate's first http(s) distribution point. */
   url?: string;
+  /**
+   * Partitions named by directoryName distribution points (the JPKI signing certificate names only its
+   * municipality's, `C=JP, O=JPKI, OU=…, OU=CRL Distribution Points, OU=<prefecture>, CN=<city>`), each with the
+   * HTTP URL its CRL is mirrored at. The CRL fetched must still name that partition in its
+   * issuingDistributionPoint (checkCrlScope), so a wrong mapping refuses rather than answers.
+   */
+  partitions?: readonly CrlPartition[];
   now?: () => number;
   clockSkewSeconds?: number;
   /** Upper bound for caching a CRL, default 3600 s. */
@@ -57,7 +70,7 @@ export class CrlChecker implements RevocationChecker {
   }
 
   async check(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationGood> {
-    const url = this.#options.url ?? crlUrlOf(cert);
+    const url = this.#options.url ?? partitionUrlOf(cert, this.#options.partitions) ?? crlUrlOf(cert);
     if (!isHttpUrl(url)) throw jpkiError('ERR_JPKI_STATUS_UNKNOWN');
     const { crl, fetchedAt } = await this.#load(url, issuer);
     checkCrlScope(crl, cert);
@@ -115,6 +128,21 @@ function crlUrlOf(cert: X509Certificate): string | undefined {
   for (const dp of distributionPointsOf(cert)) {
     for (const name of dp.distributionPoint?.fullName ?? []) {
       if (isHttpUrl(name.uniformResourceIdentifier)) return name.uniformResourceIdentifier;
+    }
+  }
+  return undefined;
+}
+
+/** The configured URL of the partition one of the certificate's own directoryName distribution points names. */
+function partitionUrlOf(cert: X509Certificate, partitions: readonly CrlPartition[] = []): string | undefined {
+  if (partitions.length === 0) return undefined;
+  for (const dp of distributionPointsOf(cert)) {
+    if (dp.cRLIssuer) continue; // indirect: not ours to answer (checkCrlScope refuses it too)
+    for (const name of dp.distributionPoint?.fullName ?? []) {
+      if (!name.directoryName) continue;
+      const mine = name.directoryName;
+      const hit = partitions.find((p) => sameName(p.distributionPoint, mine));
+      if (hit) return hit.url;
     }
   }
   return undefined;

@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jpkiOptionsSchema, loadAnchors, loadCertificates } from '../../../../adapters/jpki/options.js';
+import {
+  jpkiOptionsSchema,
+  loadAnchors,
+  loadCertificates,
+  parseDistributionPointName,
+} from '../../../../adapters/jpki/options.js';
 import { createTestPki, issueCard, TEST_HOLDERS, type TestPki } from '../../../../adapters/jpki/pki/index.js';
 import { JPKI_POLICY } from '../../../../adapters/jpki/verify/chain.js';
 
@@ -54,6 +59,44 @@ describe('jpkiOptionsSchema', () => {
       jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'ocsp', responderCertificates: [] } })
         .success,
     ).toBe(false);
+  });
+});
+
+describe('CRL partitions', () => {
+  const base = { authAnchors: ['a.pem'], signAnchors: ['s.pem'] };
+  const dn =
+    'C=JP, O=JPKI, OU=JPKI for digital signature, OU=CRL Distribution Points, OU=Tokyo-to, CN=Chiyoda-ku';
+
+  it('takes partitions or one url on the crl kind, not both', () => {
+    const partitions = [{ distributionPoint: dn, url: 'https://crl.example.jp/13101.crl' }];
+    expect(jpkiOptionsSchema.parse({ ...base, revocation: { kind: 'crl', partitions } }).revocation).toEqual({
+      kind: 'crl',
+      partitions,
+    });
+    const both = jpkiOptionsSchema.safeParse({
+      ...base,
+      revocation: { kind: 'crl', url: 'https://crl.example.jp/all.crl', partitions },
+    });
+    expect(both.success).toBe(false);
+    expect(both.error?.issues[0]?.path).toEqual(['revocation', 'partitions']);
+    const ldap = [{ distributionPoint: dn, url: 'ldap://crl.example.jp/cn=x' }];
+    expect(
+      jpkiOptionsSchema.safeParse({ ...base, revocation: { kind: 'crl', partitions: ldap } }).success,
+    ).toBe(false);
+  });
+
+  it('parses the partition name as a distinguished name and refuses what is not one', () => {
+    const name = parseDistributionPointName(dn);
+    expect(name.map((rdn) => rdn[0]?.value.toString())).toEqual([
+      'JP',
+      'JPKI',
+      'JPKI for digital signature',
+      'CRL Distribution Points',
+      'Tokyo-to',
+      'Chiyoda-ku',
+    ]);
+    for (const bad of ['garbage', 'XX=1, O=JPKI'])
+      expect(() => parseDistributionPointName(bad)).toThrow(/not an RFC 4514 distinguished name/);
   });
 });
 

@@ -217,6 +217,44 @@ describe('CRL scope: issuingDistributionPoint', () => {
   });
 });
 
+describe('CRL partitions by configuration (directoryName distribution points mirrored over HTTP)', () => {
+  it("fetches the partition the certificate names; a wrong mapping is refused by the CRL's own scope", async () => {
+    const crls = new Map<string, ArrayBuffer>([
+      ['chiyoda.crl', (await crlWith(partition(CHIYODA), true, [chiyoda])).rawData],
+      ['minato.crl', (await crlWith(partition(MINATO), true)).rawData],
+    ]);
+    const asked: string[] = [];
+    const server = await serveCrls((name) => {
+      asked.push(name);
+      return crls.get(name);
+    });
+    try {
+      const dp = (dn: string) => AsnConvert.parse(new Name(dn).toArrayBuffer(), AsnName);
+      const checker = new CrlChecker({
+        fetch,
+        partitions: [
+          { distributionPoint: dp(CHIYODA), url: `${server.base}chiyoda.crl` },
+          // Case and spacing differ from the certificate's name: still that partition (RFC 5280 §7.1).
+          { distributionPoint: dp(MINATO.toUpperCase()), url: `${server.base}minato.crl` },
+        ],
+      });
+      await expectCode(checker.check(chiyoda, pki.authCa.certificate), 'ERR_JPKI_REVOKED');
+      expect(await checker.check(minato, pki.authCa.certificate)).toMatchObject({ status: 'good' });
+      expect(asked).toEqual(['chiyoda.crl', 'minato.crl']);
+      // A certificate whose partition is not configured and that has no http(s) distribution point: unknown.
+      await expectCode(checker.check(noDp, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+      // Minato's certificates mapped to Chiyoda's CRL: that CRL does not cover them, so no answer.
+      const swapped = new CrlChecker({
+        fetch,
+        partitions: [{ distributionPoint: dp(MINATO), url: `${server.base}chiyoda.crl` }],
+      });
+      await expectCode(swapped.check(minato, pki.authCa.certificate), 'ERR_JPKI_STATUS_UNKNOWN');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('CRL entry extensions (RFC 5280 §5.3)', () => {
   it('a critical entry extension we do not process makes the whole CRL unusable; non-critical ones do not', async () => {
     const nullValue = new Uint8Array([0x05, 0x00]).buffer;
