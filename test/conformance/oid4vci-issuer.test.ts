@@ -266,12 +266,29 @@ describe('OID4VCI 1.0 issuer (OIDF oid4vci-1_0-issuer-test-plan)', () => {
       { 'x-fapi-customer-ip-address': '2001:db8::1020:3040', accept: 'application/json; charset=utf-8' },
       { accept: '*/*' },
     ];
-    for (const headers of additional) {
-      const r = await credentialRequest(wallet, token, await body(), headers);
-      expect([200, 201], JSON.stringify(headers)).toContain(r.status);
-      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
-      await verified(r.body.credentials);
+    // What went over the wire to the credential endpoint: the module is about requests carrying these headers.
+    const sent: Headers[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (new URL(url).pathname === '/credential')
+        sent.push(new Headers(input instanceof Request ? input.headers : init?.headers));
+      return realFetch(input, init);
+    }) as typeof fetch;
+    try {
+      for (const headers of additional) {
+        const r = await credentialRequest(wallet, token, await body(), headers);
+        expect([200, 201], JSON.stringify(headers)).toContain(r.status);
+        expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+        await verified(r.body.credentials);
+      }
+    } finally {
+      globalThis.fetch = realFetch;
     }
+    expect(sent.map((h) => [h.get('x-fapi-customer-ip-address'), h.get('accept')])).toEqual([
+      ['2001:db8::1020:3040', 'application/json; charset=utf-8'],
+      [null, '*/*'],
+    ]);
   });
 
   it('oid4vci-1_0-issuer-happy-flow-multiple-clients', async () => {
