@@ -46,6 +46,7 @@ export const EUDI_ERRORS = {
   ERR_EUDI_PROOF_REPLAYED: 'this key proof was used already; retrieve a new c_nonce and sign a new proof',
   ERR_EUDI_ISSUANCE: 'the credential cannot be issued for this identity',
   ERR_EUDI_STATUS_FULL: 'no free status list index',
+  ERR_EUDI_ISSUER_UNAVAILABLE: 'the credential could not be issued now; try again',
 } as const;
 export type EudiErrorCode = keyof typeof EUDI_ERRORS;
 

@@ -9,7 +9,8 @@ import type { AdapterContext } from '../../../src/core/adapter.js';
 import type { CanonicalIdentity } from '../../../src/core/identity.js';
 import { type Loa, loaSatisfies } from '../../../src/core/loa.js';
 import { eudiError } from '../errors.js';
-import { checkPidInput, issuePidCredential } from './issue-credential.js';
+import { createIssuancePool, defaultIssuanceThreads } from './issuance-pool.js';
+import { checkPidInput } from './issue-credential.js';
 import { createIssuerSigner, createTestIssuerChain, type IssuerSigner } from './issuer-key.js';
 import { issuePidMdoc } from './mdoc.js';
 import type { CredentialFormat } from './provider-feature.js';
@@ -28,6 +29,8 @@ export interface CredentialServiceOptions {
   readonly minLoa?: Loa;
   /** base64 DER chain of the issuer key (leaf first); without it, a TEST chain is generated. */
   readonly x5c?: readonly string[];
+  /** Worker threads that build SD-JWT VCs (issuance-pool.ts); 0 = on the event loop. Default: cores − 1, at most 2. */
+  readonly issuanceThreads?: number;
 }
 
 export interface IssuedCredential {
@@ -77,6 +80,8 @@ export interface CredentialService {
   revoke(credentialId: string): Promise<boolean>;
   /** The signed token of status list n; undefined when there is no such list (never created, or retired). */
   statusToken(list: number): Promise<string | undefined>;
+  /** Stops the issuance workers. */
+  close(): Promise<void>;
 }
 
 export async function createCredentialService(
@@ -97,6 +102,12 @@ export async function createCredentialService(
     testRootPem = chain.rootPem;
   }
   const signer = createIssuerSigner(key.privateJwk, key.publicJwk, x5c);
+  const pool = createIssuancePool({
+    signer,
+    privateJwk: key.privateJwk,
+    threads: o.issuanceThreads ?? defaultIssuanceThreads(),
+    logger: ctx.log,
+  });
   const status = createStatusList({
     store: ctx.store,
     size: o.statusListSize,
@@ -137,21 +148,23 @@ export async function createCredentialService(
       // Refuse what issuePidCredential would refuse before any status index is reserved.
       for (const holderJwk of holderJwks) checkPidInput(identity, holderJwk);
       const entries = await status.allocateMany(credentialIds, validitySeconds);
-      for (const [i, holderJwk] of holderJwks.entries()) {
-        const { uri, idx } = entries[i]!;
-        credentials.push(
-          (
-            await issuePidCredential({
-              ...common,
-              holderJwk,
-              issuer: ctx.issuer,
-              vct: o.vct,
-              validitySeconds,
-              status: { uri, idx },
-            })
-          ).credential,
-        );
-      }
+      credentials.push(
+        ...(await pool.issue(
+          {
+            identity,
+            issuingAuthority: o.issuingAuthority,
+            issuingCountry: o.issuingCountry,
+            nowSeconds,
+            issuer: ctx.issuer,
+            vct: o.vct,
+            validitySeconds,
+          },
+          holderJwks.map((holderJwk, i) => {
+            const { uri, idx } = entries[i]!;
+            return { holderJwk, status: { uri, idx } };
+          }),
+        )),
+      );
     }
     // One record per credential (its id is what revocation takes), appended in one turn: one commit.
     await Promise.all(
@@ -176,5 +189,6 @@ export async function createCredentialService(
       return done;
     },
     statusToken: (list) => status.token(signer, list),
+    close: () => pool.close(),
   };
 }

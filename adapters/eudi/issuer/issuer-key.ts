@@ -5,13 +5,7 @@
  * name and key across restarts) and an issuer certificate for the persisted issuer key.
  */
 import 'reflect-metadata';
-import {
-  createPrivateKey,
-  type JsonWebKeyInput,
-  type KeyObject,
-  sign as nodeSign,
-  webcrypto,
-} from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
@@ -22,33 +16,11 @@ import {
 } from '@peculiar/x509';
 import type { JWK } from 'jose';
 
+export { createIssuerSigner, type IssuerSigner } from './issuer-signer.js';
+
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIG = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 3600 * 1000;
-
-/** Signs JWS signing inputs with the issuer key (ES256, raw r||s as JWS requires). */
-export interface IssuerSigner {
-  readonly alg: 'ES256';
-  /** base64 DER certificates, leaf first, without the trust anchor. */
-  readonly x5c: readonly string[];
-  readonly publicJwk: JWK;
-  /** For jose (status list tokens). */
-  readonly privateKey: KeyObject;
-  /** Called unbound (a plain function, no `this`). */
-  readonly sign: (signingInput: string) => string;
-}
-
-export function createIssuerSigner(privateJwk: JWK, publicJwk: JWK, x5c: readonly string[]): IssuerSigner {
-  const key: KeyObject = createPrivateKey({ key: privateJwk as JsonWebKeyInput['key'], format: 'jwk' });
-  return {
-    alg: 'ES256',
-    x5c,
-    publicJwk,
-    privateKey: key,
-    sign: (input) =>
-      nodeSign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
-  };
-}
 
 async function importPair(pair: { privateJwk: JWK; publicJwk: JWK }): Promise<webcrypto.CryptoKeyPair> {
   const { d: _d, ...pub } = pair.privateJwk;

@@ -48,6 +48,15 @@ export const issuerOptionsSchema = z
       .describe(
         'Most credentials one credential request may ask for (one proof each; batch_credential_issuance.batch_size); 1 = no batch issuance.',
       ),
+    issuanceThreads: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .optional()
+      .describe(
+        'Worker threads that build and sign SD-JWT VCs, off the event loop; 0 = on it. Default: one per core beyond the first, at most 2.',
+      ),
     statusListSize: z.number().int().min(16).max(1_048_576).default(32_768),
     statusListTtlSeconds: z.number().int().min(10).max(86_400).default(300),
     x5c: z

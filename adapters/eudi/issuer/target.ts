@@ -49,6 +49,7 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
       statusListTtlSeconds: o.statusListTtlSeconds,
       minLoa: o.minLoa,
       ...(o.x5c && { x5c: o.x5c }),
+      ...(o.issuanceThreads !== undefined && { issuanceThreads: o.issuanceThreads }),
     });
     // c_nonce secret: derived from a persisted key so every instance and restart agrees.
     const nonceKey = await ctx.keys.keyPair('c-nonce', 'ES256');
@@ -124,6 +125,7 @@ export const eudiIssuerTarget = defineTargetAdapter<IssuerOptions>({
       );
 
     return {
+      close: () => service.close(),
       router,
       clients,
       resourceServers: {
