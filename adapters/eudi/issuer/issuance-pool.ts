@@ -53,6 +53,7 @@ interface Pending {
   resolve(credentials: string[]): void;
   reject(e: unknown): void;
   readonly count: number;
+  readonly timer: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -60,6 +61,8 @@ interface Slot {
   readonly pending: Map<number, Pending>;
   /** Credentials asked of this worker and not answered yet (least-busy routing). */
   load: number;
+  /** Give up on this worker: refuse what it has, stop it (a timeout). */
+  fail(cause: unknown): void;
 }
 
 /** An error that is the pool's own (a worker died, did not start, or failed unexpectedly): a 500, the wallet may retry. */
@@ -85,6 +88,11 @@ export function createIssuancePool(input: {
   readonly logger?: Logger;
   /** Worker entry; tests point it at a failing script. Default: issuance-worker.ts (or .js when built). */
   readonly workerUrl?: URL;
+  /**
+   * A request the worker has not answered in this time fails, and so does the worker (it is stopped and
+   * replaced): a credential takes well under a millisecond, so this only ever fires on a hung thread.
+   */
+  readonly timeoutMs?: number;
 }): IssuancePool {
   const { signer, threads } = input;
   if (threads <= 0) {
@@ -113,6 +121,7 @@ export function createIssuancePool(input: {
   const slots: (Slot | undefined)[] = new Array(threads).fill(undefined);
   let nextId = 1;
   let closed = false;
+  const timeoutMs = input.timeoutMs ?? 10_000;
 
   function start(index: number): Slot {
     // A .ts entry is loaded through tsx (as bin/kakehashi.js loads the CLI); a built .js one directly.
@@ -123,17 +132,26 @@ export function createIssuancePool(input: {
         )
       : new Worker(url, { workerData: data });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map(), load: 0 };
+    const slot: Slot = { worker, pending: new Map(), load: 0, fail: () => {} };
     const fail = (cause: unknown) => {
       if (slots[index] === slot) slots[index] = undefined;
-      for (const p of slot.pending.values()) p.reject(unavailable(cause));
+      for (const p of slot.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(unavailable(cause));
+      }
       slot.pending.clear();
       slot.load = 0;
+    };
+    slot.fail = (cause) => {
+      input.logger?.error({ timeoutMs }, 'eudi issuance worker did not answer; replacing it');
+      fail(cause);
+      void worker.terminate();
     };
     worker.on('message', (reply: IssuanceReply) => {
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
+      clearTimeout(p.timer);
       slot.load -= p.count;
       if ('credentials' in reply) p.resolve([...reply.credentials]);
       else p.reject(workerError(reply.error));
@@ -173,7 +191,9 @@ export function createIssuancePool(input: {
       const slot = pick();
       const id = nextId++;
       return new Promise<string[]>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject, count: items.length });
+        const timer = setTimeout(() => slot.fail(new Error('issuance worker timed out')), timeoutMs);
+        timer.unref();
+        slot.pending.set(id, { resolve, reject, count: items.length, timer });
         slot.load += items.length;
         slot.worker.postMessage({ id, common, items } satisfies IssuanceRequest);
       });

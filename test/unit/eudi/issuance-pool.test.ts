@@ -131,6 +131,22 @@ describe('issuance pool', () => {
     expect(p.running).toBe(1); // the worker itself is fine
   });
 
+  it('refuses a request the worker does not answer in time, and replaces the worker', async () => {
+    const p = createIssuancePool({
+      signer,
+      privateJwk: issuerKeys.privateJwk,
+      threads: 1,
+      workerUrl: STUB,
+      timeoutMs: 300,
+    });
+    pools.push(p);
+    const t0 = Date.now();
+    expect(await refusal(p.issue(common, items(5)))).toMatchObject({ code: 'ERR_EUDI_ISSUER_UNAVAILABLE' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(p.running).toBe(0);
+    expect(await p.issue(common, items(1, 1))).toEqual(['c0']);
+  });
+
   it('refuses when the worker cannot start, without waiting', async () => {
     const p = createIssuancePool({
       signer,
