@@ -19,7 +19,9 @@
  * - `http-issue`: the gateway (SQLite store, audit log) on this thread, a wallet in a worker thread with 4
  *   concurrent users doing nonce request + proof + credential request with a prepared access token;
  * - `http-issue-batch`: the same with batch issuance: nonce request + 10 proofs (one per holder key, keys made
- *   before the run) + one credential request for 10 credentials; figures per credential.
+ *   before the run) + one credential request for 10 credentials; figures per credential. The issuer builds the
+ *   credentials on its issuance worker threads (default `issuanceThreads`), whose CPU is in "gateway CPU";
+ * - `http-issue-batch-inline`: the same with `issuanceThreads: 0` (credentials built on the event loop).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -252,7 +254,13 @@ interface HttpRun {
 /** Proofs (credentials) per request of the batch case. */
 const BATCH = 10;
 
-async function httpIssue(seconds: number, nonceOnly = false, batch = 1): Promise<HttpRun> {
+async function httpIssue(
+  seconds: number,
+  nonceOnly = false,
+  batch = 1,
+  /** The issuer's `issuanceThreads`; undefined = its default (cores − 1, at most 2). */
+  issuanceThreads?: number,
+): Promise<HttpRun> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'kakehashi-bench-eudi-'));
@@ -275,6 +283,7 @@ async function httpIssue(seconds: number, nonceOnly = false, batch = 1): Promise
             options: {
               wallets: [{ client_id: 'bench-wallet', redirect_uris: [cb] }],
               statusListSize: 1_048_576,
+              ...(issuanceThreads !== undefined && { issuanceThreads }),
             },
           },
         ],
@@ -530,7 +539,8 @@ export const eudiGroup = {
         `eudi-http-nonce: ${fmt(r.perSecond)} nonce requests/s (the gateway's HTTP cost alone, 4 concurrent; per request: ${cpuLine(r)})`,
       );
     }
-    // `--only eudi-http-issue` selects both issue cases, `--only issue-batch` the batch case alone.
+    // `--only eudi-http-issue` selects the issue cases, `--only issue-batch` the two batch cases.
+    let batchRate: number | undefined;
     if (want('http-issue')) {
       const r = await httpIssue(seconds);
       if (r.errors) console.log(`eudi-http-issue: ${r.errors} failed requests, first: ${r.firstError}`);
@@ -543,6 +553,16 @@ export const eudiGroup = {
       if (r.errors) console.log(`eudi-http-issue-batch: ${r.errors} failed requests, first: ${r.firstError}`);
       console.log(
         `eudi-http-issue-batch: ${fmt(r.perSecond)} credentials/s over HTTP (batches of ${BATCH}: nonce + ${BATCH} proofs + one credential request, ${fmt(r.requestsPerSecond)} requests/s, 4 concurrent; mean nonce ${r.nonceMs.toFixed(1)} ms, credential request ${r.credentialMs.toFixed(1)} ms; per credential: ${cpuLine(r)})${goal(r.perSecond)}`,
+      );
+      batchRate = r.perSecond;
+    }
+    // The same with the credentials built on the event loop (issuanceThreads 0): what the worker threads add.
+    if (want('http-issue-batch-inline')) {
+      const r = await httpIssue(seconds, false, BATCH, 0);
+      if (r.errors)
+        console.log(`eudi-http-issue-batch-inline: ${r.errors} failed requests, first: ${r.firstError}`);
+      console.log(
+        `eudi-http-issue-batch-inline: ${fmt(r.perSecond)} credentials/s over HTTP (as eudi-http-issue-batch, credentials built on the event loop: issuanceThreads 0; per credential: ${cpuLine(r)})${batchRate ? ` ; eudi-http-issue-batch = ${(batchRate / r.perSecond).toFixed(2)} x this` : ''}`,
       );
     }
   },
