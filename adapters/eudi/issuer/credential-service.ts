@@ -132,33 +132,22 @@ export async function createCredentialService(
     const nowSeconds = Math.floor(ctx.now() / 1000);
     const common = {
       identity,
-      signer,
       issuingAuthority: o.issuingAuthority,
       issuingCountry: o.issuingCountry,
       nowSeconds,
     };
     const credentials: string[] = [];
     if (format === 'mso_mdoc') {
+      const validitySeconds = o.mdocValidityDays * 86_400;
       for (const holderJwk of holderJwks)
-        credentials.push(
-          (await issuePidMdoc({ ...common, holderJwk, validitySeconds: o.mdocValidityDays * 86_400 }))
-            .credential,
-        );
+        credentials.push((await issuePidMdoc({ ...common, signer, holderJwk, validitySeconds })).credential);
     } else {
       // Refuse what issuePidCredential would refuse before any status index is reserved.
       for (const holderJwk of holderJwks) checkPidInput(identity, holderJwk);
       const entries = await status.allocateMany(credentialIds, validitySeconds);
       credentials.push(
         ...(await pool.issue(
-          {
-            identity,
-            issuingAuthority: o.issuingAuthority,
-            issuingCountry: o.issuingCountry,
-            nowSeconds,
-            issuer: ctx.issuer,
-            vct: o.vct,
-            validitySeconds,
-          },
+          { ...common, issuer: ctx.issuer, vct: o.vct, validitySeconds },
           holderJwks.map((holderJwk, i) => {
             const { uri, idx } = entries[i]!;
             return { holderJwk, status: { uri, idx } };

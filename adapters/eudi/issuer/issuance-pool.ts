@@ -16,16 +16,13 @@ import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../../src/core/errors.js';
 import { EUDI_ERRORS, type EudiErrorCode, eudiError } from '../errors.js';
-import { type IssuePidInput, issuePidCredential } from './issue-credential.js';
+import { issuePidBatch, type PidBatchCommon, type PidBatchItem } from './issue-credential.js';
 import type { IssuerSigner } from './issuer-signer.js';
 
-/** What every credential of one request shares. */
-export type IssuanceCommon = Omit<IssuePidInput, 'signer' | 'holderJwk' | 'status'>;
-export type IssuanceItem = Pick<IssuePidInput, 'holderJwk' | 'status'>;
 export interface IssuanceRequest {
   readonly id: number;
-  readonly common: IssuanceCommon;
-  readonly items: readonly IssuanceItem[];
+  readonly common: PidBatchCommon;
+  readonly items: readonly PidBatchItem[];
 }
 export type IssuanceReply =
   | { readonly id: number; readonly credentials: readonly string[] }
@@ -38,7 +35,7 @@ export interface IssuanceWorkerData {
 
 export interface IssuancePool {
   /** The compact SD-JWT VCs, in the order of `items`. */
-  issue(common: IssuanceCommon, items: readonly IssuanceItem[]): Promise<string[]>;
+  issue(common: PidBatchCommon, items: readonly PidBatchItem[]): Promise<string[]>;
   /** Workers currently running (for tests and metrics). */
   readonly running: number;
   close(): Promise<void>;
@@ -98,12 +95,7 @@ export function createIssuancePool(input: {
   if (threads <= 0) {
     return {
       running: 0,
-      async issue(common, items) {
-        const out: string[] = [];
-        for (const item of items)
-          out.push((await issuePidCredential({ ...common, ...item, signer })).credential);
-        return out;
-      },
+      issue: (common, items) => issuePidBatch(common, items, signer),
       async close() {},
     };
   }

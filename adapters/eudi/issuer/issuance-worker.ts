@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGatewayError } from '../../../src/core/errors.js';
 import type { IssuanceReply, IssuanceRequest, IssuanceWorkerData } from './issuance-pool.js';
-import { issuePidCredential } from './issue-credential.js';
+import { issuePidBatch } from './issue-credential.js';
 import { createIssuerSigner } from './issuer-signer.js';
 
 const port = parentPort;
@@ -17,10 +17,7 @@ const signer = createIssuerSigner(data.privateJwk, data.publicJwk, data.x5c);
 port.on('message', (m: IssuanceRequest) => {
   void (async (): Promise<IssuanceReply> => {
     try {
-      const credentials: string[] = [];
-      for (const item of m.items)
-        credentials.push((await issuePidCredential({ ...m.common, ...item, signer })).credential);
-      return { id: m.id, credentials };
+      return { id: m.id, credentials: await issuePidBatch(m.common, m.items, signer) };
     } catch (e) {
       // A gateway error's code (no message, no stack); anything else becomes "unavailable" on the main thread.
       return { id: m.id, error: isGatewayError(e) ? e.code : 'ERR_EUDI_INTERNAL' };

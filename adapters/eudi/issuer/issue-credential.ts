@@ -77,3 +77,18 @@ export async function issuePidCredential(input: IssuePidInput): Promise<{ creden
   });
   return { credential, exp };
 }
+
+/** What the credentials of one request share, and what each has of its own. */
+export type PidBatchCommon = Omit<IssuePidInput, 'signer' | 'holderJwk' | 'status'>;
+export type PidBatchItem = Pick<IssuePidInput, 'holderJwk' | 'status'>;
+
+/** The credentials of one request, in the order of `items` (on the event loop, or in an issuance worker). */
+export async function issuePidBatch(
+  common: PidBatchCommon,
+  items: readonly PidBatchItem[],
+  signer: IssuerSigner,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const item of items) out.push((await issuePidCredential({ ...common, ...item, signer })).credential);
+  return out;
+}
