@@ -8,7 +8,8 @@
  * - `raw-issue`: @sd-jwt/sd-jwt-vc `issue` (ES256 signer of @sd-jwt/crypto-nodejs), same claims and frame;
  * - `issue`: our `issuePidCredential` (pure: claims mapping, disclosures, signature);
  * - `service-issue`: `createCredentialService(...).issueFor` (account load, status index allocation in an
- *   in-memory store, signing; the audit call is a no-op here — the HTTP case has the real one);
+ *   in-memory store, signing on this thread (`issuanceThreads: 0`); the audit call is a no-op here — the HTTP
+ *   case has the real one);
  * - `raw-verify`: @sd-jwt/sd-jwt-vc `verify` of SD-JWT+KB (issuer signature, disclosures, KB-JWT with nonce,
  *   status list from memory);
  * - `verify`: our `verifyPresentation` (allow-list, x5c chain to the trust list (cached per issuer chain),
@@ -445,10 +446,13 @@ export const eudiGroup = {
         mdocValidityDays: 7,
         statusListSize: 1_048_576,
         statusListTtlSeconds: 300,
+        // The service's own cost, on this thread (a round trip to a worker per awaited call measures latency).
+        issuanceThreads: 0,
       });
       const r = await measure(seconds, (i) =>
         service.issueFor('bench-account', f.holders[i % f.holders.length]!.publicJwk),
       );
+      await service.close();
       report('service-issue', r, 'credentials', 'credential service issueFor', 'raw-issue');
     }
     if (

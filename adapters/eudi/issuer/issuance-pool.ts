@@ -7,7 +7,7 @@
  *
  * The workers get the issuer's private JWK in `workerData` (in-process memory, as the main thread holds it)
  * and the identity of each request in its message; they store and log nothing. A worker is started on first
- * use (it loads tsx and @sd-jwt: a few hundred ms), is unref'd, and is replaced when it dies: the requests it
+ * use (it loads tsx and @sd-jwt: a few hundred ms), keeps the process alive only while it has requests, and is replaced when it dies: the requests it
  * had are refused with ERR_EUDI_ISSUER_UNAVAILABLE (a 500 credential error, the wallet may retry), never left waiting.
  */
 import { availableParallelism } from 'node:os';
@@ -123,7 +123,6 @@ export function createIssuancePool(input: {
           { eval: true, workerData: data },
         )
       : new Worker(url, { workerData: data });
-    worker.unref();
     const slot: Slot = { worker, pending: new Map(), load: 0, fail: () => {} };
     const fail = (cause: unknown) => {
       if (slots[index] === slot) slots[index] = undefined;
@@ -145,6 +144,7 @@ export function createIssuancePool(input: {
       slot.pending.delete(reply.id);
       clearTimeout(p.timer);
       slot.load -= p.count;
+      if (slot.pending.size === 0) worker.unref();
       if ('credentials' in reply) p.resolve([...reply.credentials]);
       else p.reject(workerError(reply.error));
     });
@@ -159,6 +159,9 @@ export function createIssuancePool(input: {
       if (!closed && slot.pending.size) input.logger?.error({ code }, 'eudi issuance worker exited');
       fail(new Error(`issuance worker exited with ${code}`));
     });
+    // Idle workers do not keep the process alive; one with requests does (ref in issue, unref on the last
+    // answer). After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     slots[index] = slot;
     return slot;
   }
@@ -185,6 +188,7 @@ export function createIssuancePool(input: {
       return new Promise<string[]>((resolve, reject) => {
         const timer = setTimeout(() => slot.fail(new Error('issuance worker timed out')), timeoutMs);
         timer.unref();
+        if (slot.pending.size === 0) slot.worker.ref();
         slot.pending.set(id, { resolve, reject, count: items.length, timer });
         slot.load += items.length;
         slot.worker.postMessage({ id, common, items } satisfies IssuanceRequest);

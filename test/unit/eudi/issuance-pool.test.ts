@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { compactVerify, decodeJwt, importJWK } from 'jose';
@@ -8,6 +11,7 @@ import { JP_PID_STYLE_VCT } from '../../../adapters/eudi/pid-claims.js';
 import { isGatewayError } from '../../../src/core/errors.js';
 import { ISSUER, jpkiIdentity, keyPair } from './fixtures.js';
 
+const run = promisify(execFile);
 const STUB = new URL('../../fixtures/eudi/issuance-worker-stub.mjs', import.meta.url);
 let issuerKeys: Awaited<ReturnType<typeof keyPair>>;
 let signer: IssuerSigner;
@@ -156,6 +160,12 @@ describe('issuance pool', () => {
     });
     pools.push(p);
     expect(await refusal(p.issue(common, items(1)))).toMatchObject({ code: 'ERR_EUDI_ISSUER_UNAVAILABLE' });
+  });
+
+  it('keeps the process alive while a request is out, not once the workers are idle', async () => {
+    const script = fileURLToPath(new URL('../../fixtures/eudi/pool-exits.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { timeout: 20_000 });
+    expect(stdout).toContain('answered c0');
   });
 
   it('close() refuses what is in flight and later requests, and stops the workers', async () => {
