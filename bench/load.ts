@@ -4,7 +4,7 @@
  * not share the event loop of the server under test, which stays on the main
  * thread. One process, two threads.
  */
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../src/core/module-worker.js';
 import { threadCpuMs } from './thread-cpu.js';
 import type { WorkloadSpec } from './workloads/index.js';
 
@@ -32,14 +32,12 @@ export interface WorkerInput extends LoadOptions {
   spec: WorkloadSpec;
 }
 
-const WORKER_URL = new URL('./load-worker.ts', import.meta.url).href;
+const WORKER_URL = new URL('./load-worker.ts', import.meta.url);
 
 export function runLoad(spec: WorkloadSpec, options: LoadOptions): Promise<LoadResult> {
-  // tsx's loader hooks do not reach worker threads on Node 20: register them inside the worker.
-  const bootstrap = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(WORKER_URL)});`;
   const input: WorkerInput = { ...options, spec };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(bootstrap, { eval: true, workerData: input });
+    const worker = startModuleWorker(WORKER_URL, { workerData: input });
     let cpuAtStart: number | undefined;
     worker.on('message', (message: LoadResult | { phase: 'measure' }) => {
       if ('phase' in message) {

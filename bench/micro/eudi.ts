@@ -29,7 +29,6 @@ import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
@@ -43,6 +42,7 @@ import { createTrustList } from '../../adapters/eudi/verifier/trust-list.js';
 import { verifyPresentation } from '../../adapters/eudi/verifier/verify-presentation.js';
 import { createGateway } from '../../src/app.js';
 import { loadConfigObject } from '../../src/config/load-config.js';
+import { startModuleWorker } from '../../src/core/module-worker.js';
 import { TestBrowser } from '../../test/helpers/browser.js';
 import { freePort } from '../../test/helpers/gateway.js';
 import { TestWallet } from '../../test/integration/eudi/wallet.js';
@@ -312,8 +312,6 @@ async function httpIssue(
       nonceOnly,
       batch,
     };
-    const url = new URL('./eudi-http-worker.ts', import.meta.url).href;
-    const bootstrap = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(url)});`;
     // The gateway's event loop busy time while the wallet measures: server cost per credential.
     let elu0: EventLoopUtilization | undefined;
     let busyMs = 0;
@@ -328,7 +326,7 @@ async function httpIssue(
     }
     let cpuMs = 0;
     const r = await new Promise<HttpIssueResult>((resolve, reject) => {
-      const w = new Worker(bootstrap, { eval: true, workerData: input });
+      const w = startModuleWorker(new URL('./eudi-http-worker.ts', import.meta.url), { workerData: input });
       w.on('message', (m: HttpIssueResult | 'measuring') => {
         if (m === 'measuring') {
           elu0 = performance.eventLoopUtilization();

@@ -11,10 +11,11 @@
  * had are refused with ERR_EUDI_ISSUER_UNAVAILABLE (a 500 credential error, the wallet may retry), never left waiting.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../../src/core/errors.js';
+import { startModuleWorker } from '../../../src/core/module-worker.js';
 import { EUDI_ERRORS, type EudiErrorCode, eudiError } from '../errors.js';
 import { issuePidBatch, type PidBatchCommon, type PidBatchItem } from './issue-credential.js';
 import type { IssuerSigner } from './issuer-signer.js';
@@ -116,13 +117,7 @@ export function createIssuancePool(input: {
   const timeoutMs = input.timeoutMs ?? 10_000;
 
   function start(index: number): Slot {
-    // A .ts entry is loaded through tsx (as bin/kakehashi.js loads the CLI); a built .js one directly.
-    const worker = url.pathname.endsWith('.ts')
-      ? new Worker(
-          `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(url.href)});`,
-          { eval: true, workerData: data },
-        )
-      : new Worker(url, { workerData: data });
+    const worker = startModuleWorker(url, { workerData: data });
     const slot: Slot = { worker, pending: new Map(), load: 0, fail: () => {} };
     const fail = (cause: unknown) => {
       if (slots[index] === slot) slots[index] = undefined;
