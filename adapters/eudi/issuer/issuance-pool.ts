@@ -7,8 +7,9 @@
  *
  * The workers get the issuer's private JWK in `workerData` (in-process memory, as the main thread holds it)
  * and the identity of each request in its message; they store and log nothing. A worker is started on first
- * use (it loads tsx and @sd-jwt: a few hundred ms), keeps the process alive only while it has requests, and is replaced when it dies: the requests it
- * had are refused with ERR_EUDI_ISSUER_UNAVAILABLE (a 500 credential error, the wallet may retry), never left waiting.
+ * use (it loads tsx and @sd-jwt: a few hundred ms), keeps the process alive only while it has requests, and is
+ * replaced when it dies or hangs: the requests it had are refused with ERR_EUDI_ISSUER_UNAVAILABLE (a 500
+ * credential error, the wallet may retry), never left waiting.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -60,7 +61,7 @@ interface Slot {
   /** Credentials asked of this worker and not answered yet (least-busy routing). */
   load: number;
   /** Give up on this worker: refuse what it has, stop it (a timeout). */
-  fail(cause: unknown): void;
+  giveUp(cause: unknown): void;
 }
 
 /** An error that is the pool's own (a worker died, did not start, or failed unexpectedly): a 500, the wallet may retry. */
@@ -118,8 +119,8 @@ export function createIssuancePool(input: {
 
   function start(index: number): Slot {
     const worker = startModuleWorker(url, { workerData: data });
-    const slot: Slot = { worker, pending: new Map(), load: 0, fail: () => {} };
-    const fail = (cause: unknown) => {
+    // Refuse what this worker has and stop routing to it (it died, or is being stopped).
+    function fail(cause: unknown) {
       if (slots[index] === slot) slots[index] = undefined;
       for (const p of slot.pending.values()) {
         clearTimeout(p.timer);
@@ -127,12 +128,13 @@ export function createIssuancePool(input: {
       }
       slot.pending.clear();
       slot.load = 0;
-    };
-    slot.fail = (cause) => {
+    }
+    function giveUp(cause: unknown) {
       input.logger?.error({ timeoutMs }, 'eudi issuance worker did not answer; replacing it');
       fail(cause);
       void worker.terminate();
-    };
+    }
+    const slot: Slot = { worker, pending: new Map(), load: 0, giveUp };
     worker.on('message', (reply: IssuanceReply) => {
       const p = slot.pending.get(reply.id);
       if (!p) return;
@@ -181,12 +183,22 @@ export function createIssuancePool(input: {
       const slot = pick();
       const id = nextId++;
       return new Promise<string[]>((resolve, reject) => {
-        const timer = setTimeout(() => slot.fail(new Error('issuance worker timed out')), timeoutMs);
+        const request: IssuanceRequest = { id, common, items };
+        const timer = setTimeout(() => slot.giveUp(new Error('issuance worker timed out')), timeoutMs);
         timer.unref();
         if (slot.pending.size === 0) slot.worker.ref();
         slot.pending.set(id, { resolve, reject, count: items.length, timer });
         slot.load += items.length;
-        slot.worker.postMessage({ id, common, items } satisfies IssuanceRequest);
+        try {
+          slot.worker.postMessage(request);
+        } catch (e) {
+          // Not cloneable (a programming error): this request fails, the worker is fine.
+          slot.pending.delete(id);
+          clearTimeout(timer);
+          slot.load -= items.length;
+          if (slot.pending.size === 0) slot.worker.unref();
+          reject(unavailable(e));
+        }
       });
     },
     async close() {

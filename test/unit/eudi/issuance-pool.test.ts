@@ -27,12 +27,13 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-function pool(threads: number, workerUrl?: URL, stubData?: object) {
+function pool(threads: number, workerUrl?: URL, timeoutMs?: number) {
   const p = createIssuancePool({
-    signer: stubData ? { ...signer, x5c: [], ...stubData } : signer,
+    signer,
     privateJwk: issuerKeys.privateJwk,
     threads,
     ...(workerUrl && { workerUrl }),
+    ...(timeoutMs && { timeoutMs }),
   });
   pools.push(p);
   return p;
@@ -136,14 +137,7 @@ describe('issuance pool', () => {
   });
 
   it('refuses a request the worker does not answer in time, and replaces the worker', async () => {
-    const p = createIssuancePool({
-      signer,
-      privateJwk: issuerKeys.privateJwk,
-      threads: 1,
-      workerUrl: STUB,
-      timeoutMs: 300,
-    });
-    pools.push(p);
+    const p = pool(1, STUB, 300);
     const t0 = Date.now();
     expect(await refusal(p.issue(common, items(5)))).toMatchObject({ code: 'ERR_EUDI_ISSUER_UNAVAILABLE' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
@@ -151,14 +145,17 @@ describe('issuance pool', () => {
     expect(await p.issue(common, items(1, 1))).toEqual(['c0']);
   });
 
+  it('refuses a request it cannot send (not cloneable) at once, and the worker stays in use', async () => {
+    const p = pool(1, STUB, 300);
+    const [thread] = await p.issue(common, items(6, 1));
+    const bad = { ...common, identity: { ...common.identity, oops: () => 1 } } as never;
+    expect(await refusal(p.issue(bad, items(1)))).toMatchObject({ code: 'ERR_EUDI_ISSUER_UNAVAILABLE' });
+    await new Promise((r) => setTimeout(r, 400)); // past the timeout: no timer was left to stop the worker
+    expect(await p.issue(common, items(6, 1))).toEqual([thread]);
+  });
+
   it('refuses when the worker cannot start, without waiting', async () => {
-    const p = createIssuancePool({
-      signer,
-      privateJwk: issuerKeys.privateJwk,
-      threads: 1,
-      workerUrl: new URL('../../fixtures/eudi/no-such-worker.mjs', import.meta.url),
-    });
-    pools.push(p);
+    const p = pool(1, new URL('../../fixtures/eudi/no-such-worker.mjs', import.meta.url));
     expect(await refusal(p.issue(common, items(1)))).toMatchObject({ code: 'ERR_EUDI_ISSUER_UNAVAILABLE' });
   });
 
