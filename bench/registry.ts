@@ -64,6 +64,12 @@ export const cases: Readonly<Record<string, BenchCase>> = {
     description: 'full login against bare oidc-provider, in-memory adapter, auto-approving interaction',
     start: async () => startBareProvider(await makeBenchClient()),
   },
+  'bare-oidc-login-consent': {
+    name: 'bare-oidc-login-consent',
+    description:
+      "as bare-oidc-login, in the gateway's flow shape: a consent page whose form posts to the resume URL (diagnostic)",
+    start: async () => startBareProvider(await makeBenchClient(), { consent: true }),
+  },
 };
 
 export const suites: Readonly<Record<string, Suite>> = {
@@ -84,10 +90,19 @@ export const suites: Readonly<Record<string, Suite>> = {
     ],
   },
   'gateway-breakdown': {
-    description: 'Where the gateway/bare gap comes from: SQLite vs memory store, and the extra UI pages',
-    sequence: ['gateway-login', 'gateway-login-memory', 'gateway-login-pages', 'bare-oidc-login'],
+    description:
+      'Where the gateway/bare gap comes from: SQLite vs memory store, the consent step on bare oidc-provider, and the extra UI pages',
+    sequence: [
+      'gateway-login',
+      'gateway-login-memory',
+      'bare-oidc-login-consent',
+      'gateway-login-pages',
+      'bare-oidc-login',
+    ],
     comparisons: [
       { subject: 'gateway-login', baseline: 'gateway-login-memory' },
+      { subject: 'gateway-login-memory', baseline: 'bare-oidc-login-consent' },
+      { subject: 'bare-oidc-login-consent', baseline: 'bare-oidc-login' },
       { subject: 'gateway-login-pages', baseline: 'bare-oidc-login' },
       { subject: 'gateway-login-memory', baseline: 'bare-oidc-login' },
     ],

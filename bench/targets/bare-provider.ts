@@ -4,6 +4,12 @@
  * once, no pages. Same client, same PKCE / private_key_jwt / ES256 ID tokens,
  * same scope and claims, so the difference to the gateway is the gateway's own
  * work: source pages, consent, sealed identities, SQLite, audit, metrics.
+ *
+ * With `consent: true` (diagnostic) the same provider takes the gateway's flow shape: the interaction stores
+ * the login and answers with a small consent form, whose POST to the resume URL `/auth/<uid>` stores the
+ * grant and goes on to oidc-provider's resume in the same request, as the gateway's hub does. Same five
+ * requests as the gateway's login, none of the gateway's own work: it tells how much of the gap the flow's
+ * shape (a consent page and its form) accounts for.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -23,7 +29,17 @@ const PERSON = {
   address: { formatted: '東京都千代田区霞が関一丁目1番1号', country: 'JP' },
 };
 
-export async function startBareProvider(client: BenchClient): Promise<RunningTarget> {
+export interface BareProviderOptions {
+  /** The gateway's flow shape: a consent page and its form POST to the resume URL (see above). */
+  consent?: boolean;
+}
+
+const ACCOUNT_ID = 'bench-user-0001';
+
+export async function startBareProvider(
+  client: BenchClient,
+  options: BareProviderOptions = {},
+): Promise<RunningTarget> {
   const server = createServer();
   const port = await listenEphemeral(server);
   const issuer = `http://127.0.0.1:${port}`;
@@ -34,7 +50,11 @@ export async function startBareProvider(client: BenchClient): Promise<RunningTar
   const configuration: Configuration = {
     clients: [client.metadata] as unknown as Configuration['clients'],
     jwks: { keys: [signingJwk] } as Configuration['jwks'],
-    cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
+    // With the consent form, its POST to /auth/<uid> must carry the interaction cookie too (the gateway's setting).
+    cookies: {
+      keys: ['bench-cookie-key-0123456789abcdef'],
+      ...(options.consent && { short: { signed: true, path: '/' } }),
+    },
     claims: {
       openid: ['sub'],
       profile: ['name', 'family_name', 'given_name', 'birthdate', 'gender'],
@@ -75,20 +95,45 @@ export async function startBareProvider(client: BenchClient): Promise<RunningTar
   provider.proxy = true;
 
   const app = express();
-  app.get('/interaction/:uid', async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
-    const accountId = 'bench-user-0001';
-    const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-    grant.addOIDCScope(String(details.params.scope));
-    const grantId = await grant.save();
-    await provider.interactionFinished(
-      req,
-      res,
-      { login: { accountId }, consent: { grantId } },
-      { mergeWithLastSubmission: false },
-    );
-  });
-  app.use(provider.callback());
+  const callback = provider.callback();
+  if (options.consent) {
+    app.get('/interaction/:uid', async (req, res) => {
+      const details = await provider.interactionDetails(req, res);
+      details.result = { login: { accountId: ACCOUNT_ID } };
+      await details.persist();
+      res
+        .set('cache-control', 'no-store')
+        .type('html')
+        .send(
+          `<!doctype html><html lang="en"><title>Consent</title><p>${String(details.params.client_id)} asks for ${String(details.params.scope)}.</p>` +
+            `<form method="post" action="/auth/${details.uid}"><button name="decision" value="approve">Allow</button></form></html>`,
+        );
+    });
+    app.post('/auth/:uid', express.urlencoded({ extended: false }), async (req, res) => {
+      const details = await provider.interactionDetails(req, res);
+      if (req.body?.decision !== 'approve') throw new Error('bench consent form not approved');
+      const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
+      grant.addOIDCScope(String(details.params.scope));
+      details.result = { ...details.result, consent: { grantId: await grant.save() } };
+      await details.persist();
+      req.method = 'GET';
+      callback(req, res);
+    });
+  } else {
+    app.get('/interaction/:uid', async (req, res) => {
+      const details = await provider.interactionDetails(req, res);
+      const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
+      grant.addOIDCScope(String(details.params.scope));
+      const grantId = await grant.save();
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: ACCOUNT_ID }, consent: { grantId } },
+        { mergeWithLastSubmission: false },
+      );
+    });
+  }
+  app.use(callback);
   server.on('request', app);
 
   return {
