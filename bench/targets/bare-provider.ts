@@ -96,6 +96,13 @@ export async function startBareProvider(
 
   const app = express();
   const callback = provider.callback();
+  type Details = Awaited<ReturnType<typeof provider.interactionDetails>>;
+  // The grant the bench user gives the client: the requested scope, nothing else.
+  const saveGrant = (details: Details): Promise<string> => {
+    const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
+    grant.addOIDCScope(String(details.params.scope));
+    return grant.save();
+  };
   if (options.consent) {
     app.get('/interaction/:uid', async (req, res) => {
       const details = await provider.interactionDetails(req, res);
@@ -112,9 +119,7 @@ export async function startBareProvider(
     app.post('/auth/:uid', express.urlencoded({ extended: false }), async (req, res) => {
       const details = await provider.interactionDetails(req, res);
       if (req.body?.decision !== 'approve') throw new Error('bench consent form not approved');
-      const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
-      grant.addOIDCScope(String(details.params.scope));
-      details.result = { ...details.result, consent: { grantId: await grant.save() } };
+      details.result = { ...details.result, consent: { grantId: await saveGrant(details) } };
       await details.persist();
       req.method = 'GET';
       callback(req, res);
@@ -122,9 +127,7 @@ export async function startBareProvider(
   } else {
     app.get('/interaction/:uid', async (req, res) => {
       const details = await provider.interactionDetails(req, res);
-      const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
-      grant.addOIDCScope(String(details.params.scope));
-      const grantId = await grant.save();
+      const grantId = await saveGrant(details);
       await provider.interactionFinished(
         req,
         res,
