@@ -70,6 +70,12 @@ export const cases: Readonly<Record<string, BenchCase>> = {
       "as bare-oidc-login, in the gateway's flow shape: a consent page whose form posts to the resume URL (diagnostic)",
     start: async () => startBareProvider(await makeBenchClient(), { consent: true }),
   },
+  'bare-oidc-login-consent-sqlite': {
+    name: 'bare-oidc-login-consent-sqlite',
+    description:
+      "as bare-oidc-login-consent, with oidc-provider's records in SQLite through the gateway's storage adapter: the flow shape and persistence the issue requires, nothing else (diagnostic)",
+    start: async () => startBareProvider(await makeBenchClient(), { consent: true, store: 'sqlite' }),
+  },
 };
 
 export const suites: Readonly<Record<string, Suite>> = {
@@ -105,6 +111,22 @@ export const suites: Readonly<Record<string, Suite>> = {
       { subject: 'bare-oidc-login-consent', baseline: 'bare-oidc-login' },
       { subject: 'gateway-login-pages', baseline: 'bare-oidc-login' },
       { subject: 'gateway-login-memory', baseline: 'bare-oidc-login' },
+    ],
+  },
+  'core-floor': {
+    description:
+      "How close to 0.8 a gateway can get at all: bare oidc-provider with only the issue's flow shape (consent page) and persistence (SQLite), against bare oidc-provider and the gateway",
+    sequence: [
+      'bare-oidc-login',
+      'bare-oidc-login-consent',
+      'bare-oidc-login-consent-sqlite',
+      'gateway-login',
+    ],
+    comparisons: [
+      { subject: 'bare-oidc-login-consent', baseline: 'bare-oidc-login' },
+      { subject: 'bare-oidc-login-consent-sqlite', baseline: 'bare-oidc-login' },
+      { subject: 'gateway-login', baseline: 'bare-oidc-login-consent-sqlite' },
+      { subject: 'gateway-login', baseline: 'bare-oidc-login', minRatio: 0.8, maxP99Ms: 100 },
     ],
   },
 };

@@ -10,12 +10,23 @@
  * grant and goes on to oidc-provider's resume in the same request, as the gateway's hub does. Same five
  * requests as the gateway's login, none of the gateway's own work: it tells how much of the gap the flow's
  * shape (a consent page and its form) accounts for.
+ *
+ * With `store: 'sqlite'` (diagnostic) oidc-provider keeps its records through the gateway's own storage adapter on
+ * the gateway's SQLite store (src/provider/storage-adapter.ts, src/storage/sqlite-store.ts) in a fresh temporary
+ * file, instead of its in-memory adapter: the persistence the issue requires ("surviving restarts"), with none of
+ * the gateway's other work. Together with `consent: true` it is the floor of any gateway that keeps the issue's
+ * flow shape and storage: nothing the gateway adds on top (hub, sources, sealing, audit, metrics) is in it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
+import { createProviderAdapter } from '../../src/provider/storage-adapter.js';
+import { createSqliteStore } from '../../src/storage/sqlite-store.js';
 import type { RunningTarget } from '../registry.js';
 import { BENCH_REDIRECT_URI, BENCH_SCOPE, type BenchClient } from './client.js';
 import { closeServer, listenEphemeral } from './listen.js';
@@ -32,6 +43,8 @@ const PERSON = {
 export interface BareProviderOptions {
   /** The gateway's flow shape: a consent page and its form POST to the resume URL (see above). */
   consent?: boolean;
+  /** 'sqlite': the gateway's storage adapter on its SQLite store instead of oidc-provider's memory adapter. */
+  store?: 'memory' | 'sqlite';
 }
 
 const ACCOUNT_ID = 'bench-user-0001';
@@ -47,7 +60,11 @@ export async function startBareProvider(
   const signingJwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'bare-1' };
 
   const pepper = randomBytes(32);
+  const dataDir =
+    options.store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'kakehashi-bench-bare-')) : undefined;
+  const store = dataDir ? createSqliteStore(join(dataDir, 'kakehashi.sqlite')) : undefined;
   const configuration: Configuration = {
+    ...(store && { adapter: createProviderAdapter(store) }),
     clients: [client.metadata] as unknown as Configuration['clients'],
     jwks: { keys: [signingJwk] } as Configuration['jwks'],
     // With the consent form, its POST to /auth/<uid> must carry the interaction cookie too (the gateway's setting).
@@ -149,6 +166,10 @@ export async function startBareProvider(
       scope: BENCH_SCOPE,
       expectClaim: 'family_name',
     },
-    close: () => closeServer(server),
+    async close() {
+      await closeServer(server);
+      await store?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
